@@ -13,7 +13,9 @@ use crate::rule::RuleFormat;
 pub const REPORT_VERSION: u32 = 1;
 
 /// The result of a tier (validation, unit, integration) for one rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Everything checked held.

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::span::Span;
 
 /// The file format a rule was written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum RuleFormat {
     /// A Sigma detection rule (`detection` + `logsource`).
@@ -134,10 +136,14 @@ impl fmt::Display for DataRequirement {
                 category,
                 service,
             } => {
-                let parts: Vec<String> = [("product", product), ("category", category), ("service", service)]
-                    .into_iter()
-                    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
-                    .collect();
+                let parts: Vec<String> = [
+                    ("product", product),
+                    ("category", category),
+                    ("service", service),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+                .collect();
                 write!(f, "logsource({})", parts.join(", "))
             }
             DataRequirement::DataModel(name) => write!(f, "datamodel={name}"),

@@ -7,8 +7,7 @@
 
 use std::collections::HashMap;
 
-use yaml_rust2::parser::{Event, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use libyaml_safer::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle, SequenceStyle};
 
 use super::scalar::resolve_plain;
 use super::{Entry, Node, Value};
@@ -45,25 +44,38 @@ pub struct Loaded {
 }
 
 /// Load every document of `text`.
+///
+/// The grammar is libyaml's (through `libyaml-safer`), the parser behind
+/// PyYAML, which rule repositories are written for: it accepts the
+/// multi-line quoted scalars at column 0 that real detection files contain.
 pub fn load(text: &str, limits: &Limits) -> Loaded {
     let mut builder = Builder::new(text, *limits);
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new();
+    parser.set_input(text.as_bytes());
     loop {
-        match parser.next_token() {
-            Ok((Event::StreamEnd, _)) => break,
-            Ok((event, mark)) => {
-                if let Err(diagnostic) = builder.on_event(event, mark) {
+        match parser.parse() {
+            Ok(Event {
+                data: EventData::StreamEnd,
+                ..
+            }) => break,
+            Ok(event) => {
+                if let Err(diagnostic) = builder.on_event(event) {
                     builder.fail(diagnostic);
                     break;
                 }
             }
             Err(error) => {
-                let offset = builder.offset(error.marker());
-                let message = error.info().to_owned();
+                let offset = error.problem_mark().map_or(0, |m| builder.offset(m));
+                let context = error
+                    .context()
+                    .map_or_else(String::new, |c| format!(" {c}"));
                 builder.fail(
-                    Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}"))
-                        .with_span(Span::at(offset))
-                        .with_help("fix the YAML syntax at this position"),
+                    Diagnostic::error(
+                        "yaml-syntax",
+                        format!("invalid YAML: {}{context}", error.problem()),
+                    )
+                    .with_span(Span::at(offset))
+                    .with_help("fix the YAML syntax at this position"),
                 );
                 break;
             }
@@ -75,12 +87,14 @@ pub fn load(text: &str, limits: &Limits) -> Loaded {
 enum Frame {
     Seq {
         start: usize,
-        anchor: usize,
+        flow: bool,
+        anchor: Option<String>,
         items: Vec<Node>,
     },
     Map {
         start: usize,
-        anchor: usize,
+        flow: bool,
+        anchor: Option<String>,
         entries: Vec<Entry>,
         key: Option<(String, Span)>,
     },
@@ -88,12 +102,9 @@ enum Frame {
 
 struct Builder<'t> {
     text: &'t str,
-    /// Byte offset of each character, when the text is not ASCII (the parser
-    /// counts characters).
-    char_offsets: Option<Vec<u32>>,
     limits: Limits,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
+    anchors: HashMap<String, (Node, usize)>,
     nodes: usize,
     documents: Vec<Node>,
     diagnostics: Vec<Diagnostic>,
@@ -102,15 +113,8 @@ struct Builder<'t> {
 
 impl<'t> Builder<'t> {
     fn new(text: &'t str, limits: Limits) -> Self {
-        let char_offsets = (!text.is_ascii()).then(|| {
-            text.char_indices()
-                .map(|(i, _)| i as u32)
-                .chain(std::iter::once(text.len() as u32))
-                .collect()
-        });
         Builder {
             text,
-            char_offsets,
             limits,
             stack: Vec::new(),
             anchors: HashMap::new(),
@@ -121,13 +125,12 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn offset(&self, mark: &Marker) -> usize {
-        match &self.char_offsets {
-            None => mark.index().min(self.text.len()),
-            Some(offsets) => offsets
-                .get(mark.index())
-                .map_or(self.text.len(), |&o| o as usize),
-        }
+    fn offset(&self, mark: Mark) -> usize {
+        (usize::try_from(mark.index).unwrap_or(usize::MAX)).min(self.text.len())
+    }
+
+    fn span(&self, event: &Event) -> Span {
+        Span::new(self.offset(event.start_mark), self.offset(event.end_mark))
     }
 
     fn fail(&mut self, diagnostic: Diagnostic) {
@@ -162,54 +165,66 @@ impl<'t> Builder<'t> {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event, mark: Marker) -> Result<(), Diagnostic> {
-        let at = self.offset(&mark);
-        match event {
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => Ok(()),
-            Event::Alias(id) => {
-                let Some((node, size)) = self.anchors.get(&id) else {
-                    return Err(Diagnostic::error("yaml-syntax", "alias to an unknown anchor")
-                        .with_span(Span::at(at)));
+    fn on_event(&mut self, event: Event) -> Result<(), Diagnostic> {
+        let span = self.span(&event);
+        let at = span.start as usize;
+        match event.data {
+            EventData::StreamStart { .. }
+            | EventData::StreamEnd
+            | EventData::DocumentStart { .. }
+            | EventData::DocumentEnd { .. } => Ok(()),
+            EventData::Alias { anchor } => {
+                let Some((node, size)) = self.anchors.get(&anchor) else {
+                    return Err(Diagnostic::error(
+                        "yaml-syntax",
+                        format!("alias `*{anchor}` to an unknown anchor"),
+                    )
+                    .with_span(span));
                 };
                 let (mut node, size) = (node.clone(), *size);
                 self.count(size, at)?;
-                node.span = Span::new(at, self.alias_end(at));
-                self.push_node(node, size)
+                node.span = span;
+                self.push_node(node)
             }
-            Event::Scalar(text, style, anchor, tag) => {
+            EventData::Scalar {
+                anchor,
+                tag,
+                value,
+                style,
+                ..
+            } => {
                 self.count(1, at)?;
-                let value = scalar_value(text, style, tag.as_ref());
-                let span = Span::new(at, self.scalar_end(at, style));
-                let node = Node { value, span };
-                if anchor > 0 {
+                let node = Node {
+                    value: scalar_value(value, style, tag.as_deref()),
+                    span,
+                };
+                if let Some(anchor) = anchor {
                     self.anchors.insert(anchor, (node.clone(), 1));
                 }
-                self.push_node(node, 1)
+                self.push_node(node)
             }
-            Event::SequenceStart(anchor, _) => {
+            EventData::SequenceStart { anchor, style, .. } => {
                 self.open(at)?;
                 self.stack.push(Frame::Seq {
                     start: at,
+                    flow: style == SequenceStyle::Flow,
                     anchor,
                     items: Vec::new(),
                 });
                 Ok(())
             }
-            Event::MappingStart(anchor, _) => {
+            EventData::MappingStart { anchor, style, .. } => {
                 self.open(at)?;
                 self.stack.push(Frame::Map {
                     start: at,
+                    flow: style == MappingStyle::Flow,
                     anchor,
                     entries: Vec::new(),
                     key: None,
                 });
                 Ok(())
             }
-            Event::SequenceEnd | Event::MappingEnd => self.close(at),
+            EventData::SequenceEnd | EventData::MappingEnd => self.close(span.end as usize),
         }
     }
 
@@ -229,111 +244,95 @@ impl<'t> Builder<'t> {
         Ok(())
     }
 
-    fn close(&mut self, at: usize) -> Result<(), Diagnostic> {
+    fn close(&mut self, end: usize) -> Result<(), Diagnostic> {
         let Some(frame) = self.stack.pop() else {
             return Ok(());
         };
-        let (value, start, anchor) = match frame {
+        let (value, start, flow, anchor) = match frame {
             Frame::Seq {
                 start,
+                flow,
                 anchor,
                 items,
-            } => (Value::Seq(items), start, anchor),
+            } => (Value::Seq(items), start, flow, anchor),
             Frame::Map {
                 start,
+                flow,
                 anchor,
                 entries,
                 ..
-            } => (Value::Map(entries), start, anchor),
+            } => (Value::Map(entries), start, flow, anchor),
         };
-        let end = last_end(&value).unwrap_or(at).max(start);
+        // Block collections end where their last item ends, not at the
+        // next line's indentation; flow collections at their bracket.
+        let end = if flow {
+            end
+        } else {
+            last_end(&value).unwrap_or(end)
+        }
+        .max(start);
         let node = Node {
             value,
             span: Span::new(start, end),
         };
-        let size = node_size(&node);
-        if anchor > 0 {
+        if let Some(anchor) = anchor {
+            let size = node_size(&node);
             self.anchors.insert(anchor, (node.clone(), size));
         }
-        self.push_node(node, size)
+        self.push_node(node)
     }
 
-    fn push_node(&mut self, node: Node, _size: usize) -> Result<(), Diagnostic> {
+    fn push_node(&mut self, node: Node) -> Result<(), Diagnostic> {
         match self.stack.last_mut() {
             None => self.documents.push(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
-                None => {
-                    let Some(text) = key_text(&node) else {
-                        return Err(Diagnostic::error(
-                            "yaml-complex-key",
-                            "a mapping key must be a scalar",
-                        )
-                        .with_span(node.span)
-                        .with_help("use a plain string as the key"));
-                    };
-                    *key = Some((text, node.span));
-                }
-                Some((text, key_span)) => {
-                    if let Some(first) = entries.iter().find(|e| e.key == text) {
-                        let first_line = first.key_span;
-                        self.diagnostics.push(
+            Some(Frame::Map { entries, key, .. }) => {
+                match key.take() {
+                    None => {
+                        let Some(text) = key_text(&node) else {
+                            return Err(Diagnostic::error(
+                                "yaml-complex-key",
+                                "a mapping key must be a scalar",
+                            )
+                            .with_span(node.span)
+                            .with_help("use a plain string as the key"));
+                        };
+                        *key = Some((text, node.span));
+                    }
+                    Some((text, key_span)) => {
+                        if entries.iter().any(|e| e.key == text) {
+                            self.diagnostics.push(
                             Diagnostic::error(
                                 "yaml-duplicate-key",
                                 format!("duplicate key `{text}`: the first one is kept"),
                             )
                             .with_span(key_span)
-                            .with_help(format!(
-                                "the key is first defined at byte {}; merge the two or remove one",
-                                first_line.start
-                            )),
+                            .with_help("a key may appear once in a mapping; merge the two or remove one"),
                         );
-                    } else {
-                        entries.push(Entry {
-                            key: text,
-                            key_span,
-                            value: node,
-                        });
+                        } else {
+                            entries.push(Entry {
+                                key: text,
+                                key_span,
+                                value: node,
+                            });
+                        }
                     }
                 }
-            },
+            }
         }
         Ok(())
     }
-
-    /// The end of an alias token `*name` starting at `at`.
-    fn alias_end(&self, at: usize) -> usize {
-        let rest = &self.text[at.min(self.text.len())..];
-        at + rest
-            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}'))
-            .unwrap_or(rest.len())
-    }
-
-    /// The end of the scalar token starting at byte `at`.
-    fn scalar_end(&self, at: usize, style: TScalarStyle) -> usize {
-        let rest = &self.text[at.min(self.text.len())..];
-        let len = match style {
-            TScalarStyle::SingleQuoted => quoted_len(rest, '\''),
-            TScalarStyle::DoubleQuoted => quoted_len(rest, '"'),
-            TScalarStyle::Plain => plain_len(rest),
-            TScalarStyle::Literal | TScalarStyle::Folded => rest.find('\n').unwrap_or(rest.len()),
-        };
-        at + len
-    }
 }
 
-fn scalar_value(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
-    if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            match tag.suffix.as_str() {
-                "str" => return Value::String(text),
-                "null" => return Value::Null,
-                _ => return resolve_plain(&text),
-            }
-        }
+fn scalar_value(text: String, style: ScalarStyle, tag: Option<&str>) -> Value {
+    match tag {
+        Some("tag:yaml.org,2002:str") => return Value::String(text),
+        Some("tag:yaml.org,2002:null") => return Value::Null,
+        Some(t) if t.starts_with("tag:yaml.org,2002:") => return resolve_plain(&text),
+        _ => {}
     }
     match style {
-        TScalarStyle::Plain => resolve_plain(&text),
+        ScalarStyle::Plain | ScalarStyle::Any => resolve_plain(&text),
         _ => Value::String(text),
     }
 }
@@ -365,34 +364,4 @@ fn node_size(node: &Node) -> usize {
         }
     }
     size
-}
-
-/// Length of a quoted scalar token (quotes included).
-fn quoted_len(rest: &str, quote: char) -> usize {
-    let mut chars = rest.char_indices().skip(1).peekable();
-    while let Some((i, c)) = chars.next() {
-        if quote == '"' && c == '\\' {
-            chars.next();
-        } else if c == quote {
-            if quote == '\'' && chars.peek().is_some_and(|&(_, n)| n == '\'') {
-                chars.next();
-            } else {
-                return i + c.len_utf8();
-            }
-        }
-    }
-    rest.len()
-}
-
-/// Length of a plain scalar token on its first line.
-fn plain_len(rest: &str) -> usize {
-    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
-    let mut end = line.len();
-    if let Some(comment) = line.find(" #") {
-        end = end.min(comment);
-    }
-    if let Some(colon) = line.find(": ") {
-        end = end.min(colon);
-    }
-    line[..end].trim_end().len()
 }

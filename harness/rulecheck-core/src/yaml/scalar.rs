@@ -18,10 +18,8 @@ pub(super) fn resolve_plain(text: &str) -> Value {
     if let Some(int) = resolve_int(text) {
         return int;
     }
-    if is_float(text) {
-        if let Ok(f) = text.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if let Some(f) = is_float(text).then(|| text.parse::<f64>().ok()).flatten() {
+        return Value::Float(f);
     }
     Value::String(text.to_owned())
 }
@@ -95,7 +93,17 @@ mod tests {
 
     #[test]
     fn yaml_1_1_forms_stay_strings() {
-        for text in ["yes", "no", "on", "off", "2024-01-31", "1_000", "0b101", "1.2.3", "."] {
+        for text in [
+            "yes",
+            "no",
+            "on",
+            "off",
+            "2024-01-31",
+            "1_000",
+            "0b101",
+            "1.2.3",
+            ".",
+        ] {
             assert_eq!(resolve_plain(text), Value::String(text.into()), "{text}");
         }
     }

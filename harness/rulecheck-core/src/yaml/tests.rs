@@ -14,7 +14,8 @@ fn position(text: &str, span: crate::span::Span) -> (u32, u32) {
 
 #[test]
 fn nodes_keep_their_positions() {
-    let text = "title: x\ndetection:\n  sel:\n    Image|endswith: '\\cmstp.exe'\n  condition: sel\n";
+    let text =
+        "title: x\ndetection:\n  sel:\n    Image|endswith: '\\cmstp.exe'\n  condition: sel\n";
     let doc = load_ok(text);
     let value = doc.pointer("/detection/sel/Image|endswith").unwrap();
     assert_eq!(value.as_str(), Some("\\cmstp.exe"));
@@ -52,7 +53,11 @@ fn multiple_documents_load_in_order() {
 #[test]
 fn an_empty_stream_has_no_document() {
     assert!(load("", &Limits::default()).documents.is_empty());
-    assert!(load("# only a comment\n", &Limits::default()).documents.is_empty());
+    assert!(
+        load("# only a comment\n", &Limits::default())
+            .documents
+            .is_empty()
+    );
 }
 
 #[test]
@@ -62,18 +67,20 @@ fn duplicate_keys_are_reported_and_the_first_kept() {
     assert_eq!(loaded.diagnostics.len(), 1);
     assert_eq!(loaded.diagnostics[0].code, "yaml-duplicate-key");
     assert_eq!(position(text, loaded.diagnostics[0].span.unwrap()), (2, 1));
-    assert_eq!(loaded.documents[0].get("level").unwrap().as_str(), Some("high"));
+    assert_eq!(
+        loaded.documents[0].get("level").unwrap().as_str(),
+        Some("high")
+    );
 }
 
 #[test]
 fn alias_bombs_stop_at_the_node_limit() {
-    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    let mut lines = vec!["a0: &a0 [x, x, x, x, x, x, x, x, x, x]".to_owned()];
     for i in 1..10 {
-        let prev = i - 1;
-        text.push_str(&format!(
-            "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
-        ));
+        let items = vec![format!("*a{}", i - 1); 10].join(", ");
+        lines.push(format!("a{i}: &a{i} [{items}]"));
     }
+    let text = lines.join("\n");
     let loaded = load(&text, &Limits::default());
     assert!(loaded.documents.is_empty());
     assert_eq!(loaded.diagnostics[0].code, "yaml-too-large");
@@ -127,4 +134,24 @@ fn quoted_scalars_stay_strings_and_tags_are_honoured() {
 fn to_json_keeps_order_and_types() {
     let doc = load_ok("b: 1\na: [true, null, 'x']\n");
     assert_eq!(doc.to_json().to_string(), r#"{"b":1,"a":[true,null,"x"]}"#);
+}
+
+#[test]
+fn quoted_scalars_continued_at_column_zero_load_as_pyyaml_reads_them() {
+    let doc = load_ok("search: '`okta` x=1\n| stats count\n| `f`'\nnext: 1\n");
+    assert_eq!(
+        doc.get("search").unwrap().as_str(),
+        Some("`okta` x=1 | stats count | `f`")
+    );
+    assert_eq!(doc.get("next").unwrap().value, Value::Int(1));
+}
+
+#[test]
+fn collection_spans_end_at_their_last_item() {
+    let text = "a:\n  b: 1\n  c: [x, y]\nd: 2\n";
+    let doc = load_ok(text);
+    assert_eq!(
+        &text[doc.get("a").unwrap().span.range()],
+        "b: 1\n  c: [x, y]"
+    );
 }

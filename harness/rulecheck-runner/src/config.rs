@@ -1,0 +1,194 @@
+//! `rulecheck.toml`: where the rules are, which folders hold which format,
+//! limits, ATT&CK data and SPL macros. Its JSON Schema is
+//! `schemas/config.json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rulecheck_core::RuleFormat;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// The name of the configuration file.
+pub const CONFIG_FILE: &str = "rulecheck.toml";
+
+/// The contents of `rulecheck.toml`. Paths are relative to the file's folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+#[schemars(
+    title = "rulecheck configuration",
+    description = "The contents of rulecheck.toml. Paths are relative to the folder of the file."
+)]
+pub struct Config {
+    /// Folders (or files) holding the rules checked when no path is given.
+    pub rules: Vec<String>,
+    /// The folder of the rules' fixtures, mirroring the rules folders.
+    pub fixtures: String,
+    /// Gitignore-style globs of files never treated as rules.
+    pub exclude: Vec<String>,
+    /// Folders whose files are all of one format, instead of recognising
+    /// each file's format from its content (folder → format).
+    pub formats: BTreeMap<String, RuleFormat>,
+    /// Limits on rule files.
+    pub limits: Limits,
+    /// ATT&CK data.
+    pub attack: Attack,
+    /// SPL settings.
+    pub spl: Spl,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            rules: vec!["rules".to_owned()],
+            fixtures: "fixtures".to_owned(),
+            exclude: Vec::new(),
+            formats: BTreeMap::new(),
+            limits: Limits::default(),
+            attack: Attack::default(),
+            spl: Spl::default(),
+        }
+    }
+}
+
+/// Limits on rule files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest rule file read, in bytes.
+    pub max_file_size: u64,
+    /// Most YAML nodes in one file, counting aliases with the size of what
+    /// they repeat.
+    pub max_yaml_nodes: usize,
+    /// Deepest YAML nesting.
+    pub max_yaml_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let yaml = rulecheck_core::yaml::Limits::default();
+        Limits {
+            max_file_size: 1024 * 1024,
+            max_yaml_nodes: yaml.max_nodes,
+            max_yaml_depth: yaml.max_depth,
+        }
+    }
+}
+
+/// ATT&CK data settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Attack {
+    /// A `techniques.tsv` written by `scripts/attack-table.py` (with its
+    /// `tactics.tsv` beside it) to use instead of the embedded ATT&CK v18.1.
+    pub data: Option<String>,
+}
+
+/// SPL settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Spl {
+    /// Folders of macro definition files in the ESCU format (`name`,
+    /// `definition`, `description`, `arguments`).
+    pub macro_paths: Vec<String>,
+    /// Macro definitions by name (`name` or `name(n)` for n arguments);
+    /// these win over definition files. Armory's `get_*` data-set macros are
+    /// defined here, since their meaning depends on the environment.
+    pub macros: BTreeMap<String, String>,
+}
+
+/// A configuration and the folder it was found in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    /// The configuration.
+    pub config: Config,
+    /// The folder of `rulecheck.toml`, which its paths are relative to
+    /// (the current folder when there is no file).
+    pub root: PathBuf,
+    /// The file, when one was found.
+    pub file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Parse the text of a `rulecheck.toml`.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+        toml::from_str(text).map_err(|e| {
+            let position = e
+                .span()
+                .map(|span| {
+                    let index = rulecheck_core::LineIndex::new(text);
+                    let lc = index.line_col(text, span.start as u32);
+                    format!(":{}:{}", lc.line, lc.column)
+                })
+                .unwrap_or_default();
+            Error::Config {
+                path: PathBuf::from(format!("{}{position}", path.display())),
+                message: e.message().to_owned(),
+            }
+        })
+    }
+
+    /// Read `path`.
+    pub fn read(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Find `rulecheck.toml` in `start` or its ancestors; the default
+    /// configuration rooted at `start` when there is none.
+    pub fn discover(start: &Path) -> Result<Located, Error> {
+        for dir in start.ancestors() {
+            let file = dir.join(CONFIG_FILE);
+            if file.is_file() {
+                return Ok(Located {
+                    config: Config::read(&file)?,
+                    root: dir.to_owned(),
+                    file: Some(file),
+                });
+            }
+        }
+        Ok(Located {
+            config: Config::default(),
+            root: start.to_owned(),
+            file: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_is_the_default() {
+        assert_eq!(
+            Config::parse("", Path::new("rulecheck.toml")).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn formats_and_macros_are_read() {
+        let config = Config::parse(
+            "rules = ['detections']\n[formats]\n'detections/escu' = 'escu'\n[spl.macros]\nget_endpoint_data = 'index=edr'\n",
+            Path::new("rulecheck.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.formats["detections/escu"], RuleFormat::Escu);
+        assert_eq!(config.spl.macros["get_endpoint_data"], "index=edr");
+    }
+
+    #[test]
+    fn errors_name_the_line_and_column() {
+        let err =
+            Config::parse("rules = ['a']\nrulez = 1\n", Path::new("rulecheck.toml")).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("rulecheck.toml:2:1:"), "{text}");
+        assert!(text.contains("rulez"), "{text}");
+    }
+}

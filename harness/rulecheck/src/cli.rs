@@ -1,0 +1,244 @@
+//! Command-line flags (raw, from clap) and their resolution into runs.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use rulecheck_core::report::{GateResult, Report};
+use rulecheck_report::human::Style;
+use rulecheck_runner::config::Located;
+use rulecheck_runner::{Config, RunOptions, Tiers};
+
+/// Detection-as-code test harness: validate Sigma, Splunk ESCU and Anvilogic
+/// armory rules, run them on their fixtures, and gate CI on the result.
+#[derive(Debug, Parser)]
+#[command(name = "rulecheck", version, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the validation tier (JSON Schema + semantic checks) on rule files;
+    /// works on any folder of rules.
+    Validate(RunArgs),
+    /// Run every tier available on the repository's rules (default: the
+    /// `rules` of rulecheck.toml).
+    Check(RunArgs),
+    /// Write the JSON Schemas of the rule formats, the configuration and the
+    /// report.
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Rule files or folders (default: the `rules` of rulecheck.toml).
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The configuration file (default: rulecheck.toml in the current folder
+    /// or its ancestors).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// An ATT&CK `techniques.tsv` (from scripts/attack-table.py) to use
+    /// instead of the embedded ATT&CK v18.1 table.
+    #[arg(long, value_name = "FILE")]
+    attack_data: Option<PathBuf>,
+    /// Threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    jobs: Option<usize>,
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// List every rule, also those with nothing to report.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct SchemaArgs {
+    /// Write the schemas into DIR.
+    #[arg(long, value_name = "DIR", conflicts_with = "check")]
+    write: Option<PathBuf>,
+    /// Exit 1 if the schemas in DIR differ from the generated ones.
+    #[arg(long, value_name = "DIR")]
+    check: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Run the command line; the exit code says whether the gate passed.
+pub(crate) fn main() -> Result<ExitCode> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return Ok(ExitCode::from(code));
+        }
+    };
+    match cli.command {
+        Command::Validate(args) => run(&args, Tiers::Validation),
+        Command::Check(args) => run(&args, Tiers::All),
+        Command::Schema(args) => schema(&args),
+    }
+}
+
+fn locate(args: &RunArgs) -> Result<Located> {
+    let mut located = if let Some(file) = &args.config {
+        Located {
+            config: Config::read(file)?,
+            root: file
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_owned),
+            file: Some(file.clone()),
+        }
+    } else {
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        let mut located = Config::discover(&cwd)?;
+        // Report paths relative to where the user is.
+        if let Ok(relative) = located.root.strip_prefix(&cwd) {
+            located.root = if relative.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                relative.to_owned()
+            };
+        }
+        located
+    };
+    if let Some(table) = &args.attack_data {
+        let absolute = std::path::absolute(table).context("cannot resolve --attack-data")?;
+        located.config.attack.data = Some(absolute.to_string_lossy().into_owned());
+    }
+    Ok(located)
+}
+
+fn run(args: &RunArgs, tiers: Tiers) -> Result<ExitCode> {
+    let located = locate(args)?;
+    let paths = if args.paths.is_empty() {
+        if tiers == Tiers::Validation && located.file.is_none() {
+            bail!(
+                "no PATH given and no rulecheck.toml found: name the rule files or folders to validate"
+            );
+        }
+        located
+            .config
+            .rules
+            .iter()
+            .map(|p| join(&located.root, p))
+            .collect()
+    } else {
+        args.paths.clone()
+    };
+    let options = RunOptions {
+        paths,
+        root: located.root.clone(),
+        tiers,
+        jobs: args.jobs,
+    };
+    let report = rulecheck_runner::run(&located.config, &options)?;
+    emit(&report, args)?;
+    Ok(match report.summary.gate {
+        GateResult::Pass => ExitCode::SUCCESS,
+        GateResult::Fail => ExitCode::from(1),
+    })
+}
+
+fn join(root: &Path, path: &str) -> PathBuf {
+    if root == Path::new(".") {
+        PathBuf::from(path)
+    } else {
+        root.join(path)
+    }
+}
+
+fn emit(report: &Report, args: &RunArgs) -> Result<()> {
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let style = Style {
+        color,
+        verbose: args.verbose || report.rules.len() <= 50,
+        ..Style::default()
+    };
+    let format = match args.format {
+        OutputFormat::Human => rulecheck_report::Format::Human,
+        OutputFormat::Json => rulecheck_report::Format::Json,
+    };
+    let text = rulecheck_report::render(report, format, &style);
+    if let Some(path) = &args.output {
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout.write_all(text.as_bytes())
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(e.into());
+        }
+    }
+    Ok(())
+}
+
+fn schema(args: &SchemaArgs) -> Result<ExitCode> {
+    let schemas = rulecheck_runner::schemas::all();
+    if let Some(dir) = &args.write {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (name, schema) in &schemas {
+            let path = dir.join(name);
+            std::fs::write(&path, rulecheck_runner::schemas::render(schema))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(dir) = &args.check {
+        let mut stale = Vec::new();
+        for (name, schema) in &schemas {
+            let path = dir.join(name);
+            if std::fs::read_to_string(&path).ok().as_deref()
+                != Some(rulecheck_runner::schemas::render(schema).as_str())
+            {
+                stale.push(path.display().to_string());
+            }
+        }
+        if stale.is_empty() {
+            println!("{} schemas are up to date", schemas.len());
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!(
+            "stale schemas (run `rulecheck schema --write {}`): {}",
+            dir.display(),
+            stale.join(", ")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let all: serde_json::Map<String, serde_json::Value> = schemas
+        .into_iter()
+        .map(|(n, s)| (n.to_owned(), s))
+        .collect();
+    println!("{}", serde_json::to_string_pretty(&all)?);
+    Ok(ExitCode::SUCCESS)
+}
