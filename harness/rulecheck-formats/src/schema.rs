@@ -173,6 +173,20 @@ fn describe(
                     .with_span(site.node.span)
                     .with_help(format!("expected one of: {}", options.join(", "))),
                 );
+            } else if let Some(types) = only_type_errors(context) {
+                out.push(
+                    Diagnostic::error(
+                        "schema-wrong-type",
+                        format!(
+                            "{}{} should be {}, not {}",
+                            show(site.node),
+                            in_place(&site.place),
+                            types,
+                            site.node.type_name()
+                        ),
+                    )
+                    .with_span(site.node.span),
+                );
             } else if let Some(best) = deepest_branch(context) {
                 for e in best {
                     describe(e, root, schema, format, out);
@@ -310,6 +324,33 @@ fn single(site: &Site<'_>, kind: &ValidationErrorKind, error: &ValidationError<'
             }
         }
     }
+}
+
+/// When every branch of an `anyOf`/`oneOf` failed only on the value's type,
+/// the types it could have had (`a string or an array`).
+fn only_type_errors(context: &[Vec<ValidationError<'static>>]) -> Option<String> {
+    let mut names: Vec<String> = Vec::new();
+    for branch in context {
+        let [error] = branch.as_slice() else {
+            return None;
+        };
+        let ValidationErrorKind::Type { kind } = error.kind() else {
+            return None;
+        };
+        match kind {
+            TypeKind::Single(t) => names.push(t.to_string()),
+            TypeKind::Multiple(set) => names.extend(set.iter().map(|t| t.to_string())),
+        }
+    }
+    names.dedup();
+    names.sort_by_key(|n| n == "null");
+    (!names.is_empty()).then(|| {
+        names
+            .iter()
+            .map(|n| article(n))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    })
 }
 
 /// The branch of an `anyOf`/`oneOf` whose errors went deepest into the value:

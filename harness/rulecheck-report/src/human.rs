@@ -72,20 +72,34 @@ pub fn render(report: &Report, style: &Style) -> String {
         if quiet && !style.verbose {
             continue;
         }
-        rule_line(&mut out, rule, style);
-        for d in &rule.validation.diagnostics {
-            let source = cache.entry(rule.path.clone()).or_insert_with(|| {
-                style
-                    .sources
-                    .get(&rule.path)
-                    .cloned()
-                    .or_else(|| std::fs::read_to_string(&rule.path).ok())
-            });
-            diagnostic(&mut out, &rule.path, d, source.as_deref(), style);
-        }
+        let source = cache.entry(rule.path.clone()).or_insert_with(|| {
+            style
+                .sources
+                .get(&rule.path)
+                .cloned()
+                .or_else(|| read_lossy(&rule.path))
+        });
+        out.push_str(&render_rule(rule, source.as_deref(), style));
     }
     summary(&mut out, report, style);
     out
+}
+
+/// One rule: its status line and each diagnostic with the line of `source`
+/// it points at.
+pub fn render_rule(rule: &RuleReport, source: Option<&str>, style: &Style) -> String {
+    let mut out = String::new();
+    rule_line(&mut out, rule, style);
+    for d in &rule.validation.diagnostics {
+        diagnostic(&mut out, &rule.path, d, source, style);
+    }
+    out
+}
+
+fn read_lossy(path: &str) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn rule_line(out: &mut String, rule: &RuleReport, style: &Style) {
@@ -148,8 +162,8 @@ fn diagnostic(
         _ => path.to_owned(),
     };
     let (Some(line), Some(column)) = (d.line, d.column) else {
-        let _ = writeln!(out, "  {} {location}", style.paint(BLUE, "-->"));
-        help(out, d, style);
+        let _ = writeln!(out, "{} {location}", style.paint(BLUE, "-->"));
+        help(out, d, "", style);
         out.push('\n');
         return;
     };
@@ -173,13 +187,13 @@ fn diagnostic(
         let underline = format!("{}{}", " ".repeat(start), "^".repeat(len));
         let _ = writeln!(out, "{pad} {bar} {}", style.paint(color, &underline));
     }
-    help(out, d, style);
+    help(out, d, &pad, style);
     out.push('\n');
 }
 
-fn help(out: &mut String, d: &ReportDiagnostic, style: &Style) {
+fn help(out: &mut String, d: &ReportDiagnostic, pad: &str, style: &Style) {
     if let Some(help) = &d.help {
-        let _ = writeln!(out, "   {} {help}", style.paint(BOLD, "= help:"));
+        let _ = writeln!(out, "{pad} {} {help}", style.paint(BOLD, "= help:"));
     }
 }
 

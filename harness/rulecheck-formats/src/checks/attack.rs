@@ -9,6 +9,10 @@ pub fn check(rule: &Rule, attack: &AttackData, out: &mut Vec<Diagnostic>) {
     let mut current_tactics: Vec<(&str, Vec<String>, rulecheck_core::Span)> = Vec::new();
     for technique in &rule.techniques {
         let id = technique.value.as_str();
+        if !crate::normalize::is_technique_id(id) {
+            // Malformed IDs are the schema's to report.
+            continue;
+        }
         match attack.lookup(id) {
             Lookup::Active(t) => current_tactics.push((id, t.tactics.clone(), technique.span)),
             Lookup::Revoked { technique: t, replacement } => {
@@ -47,10 +51,12 @@ pub fn check(rule: &Rule, attack: &AttackData, out: &mut Vec<Diagnostic>) {
         }
     }
     let mut declared = Vec::new();
+    let mut all_known = true;
     for tactic in &rule.tactics {
         match attack.tactic(&tactic.value) {
             Some(t) => declared.push(t.shortname.as_str()),
-            None => out.push(
+            None => out.push({
+                all_known = false;
                 Diagnostic::warning(
                     "attack-unknown-tactic",
                     format!(
@@ -71,11 +77,13 @@ pub fn check(rule: &Rule, attack: &AttackData, out: &mut Vec<Diagnostic>) {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                )),
-            ),
+                ))
+            }),
         }
     }
-    if declared.is_empty() {
+    // With no tactic, or one this table does not know (a newer ATT&CK
+    // release), there is nothing to compare against.
+    if declared.is_empty() || !all_known {
         return;
     }
     for (id, tactics, span) in current_tactics {

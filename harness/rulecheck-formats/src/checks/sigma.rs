@@ -208,9 +208,23 @@ fn check_condition(
             ),
         );
     }
+    let tokens = tokens(text);
+    if let Some((start, token)) = tokens.iter().find(|(_, t)| {
+        !t.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '*' | '?' | '(' | ')' | '.'))
+    }) {
+        out.push(
+            Diagnostic::error("sigma-bad-condition", format!("`{token}` is not part of the Sigma condition syntax"))
+                .with_span(at(*start, token.len()))
+                .with_help("a condition combines search identifiers with and, or, not, parentheses, `1 of x*`, `all of them`"),
+        );
+        // Which identifiers it meant to use cannot be told.
+        used.fill(true);
+        return;
+    }
     let mut depth = 0i32;
     let mut previous: Option<&str> = None;
-    for (start, token) in tokens(text) {
+    for (start, token) in tokens {
         match token {
             "(" => depth += 1,
             ")" => {
