@@ -16,10 +16,20 @@ use crate::model::{armory, escu, sigma};
 
 /// The JSON Schema of `T`, as rulecheck writes it to `schemas/`.
 pub fn schema_of<T: JsonSchema>() -> Value {
-    let generator = schemars::generate::SchemaSettings::draft2020_12()
+    schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value()
+}
+
+/// The JSON Schema of a file format users write, `T`: optional keys may be
+/// left out but not set to `null` unless the field allows it.
+pub fn input_schema_of<T: JsonSchema>() -> Value {
+    schemars::generate::SchemaSettings::draft2020_12()
         .with_transform(optional_is_not_null)
-        .into_generator();
-    generator.into_root_schema_for::<T>().to_value()
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value()
 }
 
 /// The marker a field's schema carries when `null` is a meaningful value of
@@ -91,11 +101,11 @@ pub fn schema_file_name(format: RuleFormat) -> &'static str {
 /// The JSON Schema of a rule format.
 pub fn format_schema(format: RuleFormat) -> Value {
     match format {
-        RuleFormat::Sigma => schema_of::<sigma::SigmaRule>(),
-        RuleFormat::SigmaCorrelation => schema_of::<sigma::SigmaCorrelation>(),
-        RuleFormat::SigmaFilter => schema_of::<sigma::SigmaFilter>(),
-        RuleFormat::Escu => schema_of::<escu::EscuDetection>(),
-        RuleFormat::Armory => schema_of::<armory::ArmoryRule>(),
+        RuleFormat::Sigma => input_schema_of::<sigma::SigmaRule>(),
+        RuleFormat::SigmaCorrelation => input_schema_of::<sigma::SigmaCorrelation>(),
+        RuleFormat::SigmaFilter => input_schema_of::<sigma::SigmaFilter>(),
+        RuleFormat::Escu => input_schema_of::<escu::EscuDetection>(),
+        RuleFormat::Armory => input_schema_of::<armory::ArmoryRule>(),
     }
 }
 

@@ -115,13 +115,7 @@ fn locate(args: &RunArgs) -> Result<Located> {
         let cwd = std::env::current_dir().context("cannot read the current folder")?;
         let mut located = Config::discover(&cwd)?;
         // Report paths relative to where the user is.
-        if let Ok(relative) = located.root.strip_prefix(&cwd) {
-            located.root = if relative.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                relative.to_owned()
-            };
-        }
+        located.root = relative_to(&located.root, &cwd);
         located
     };
     if let Some(table) = &args.attack_data {
@@ -129,6 +123,22 @@ fn locate(args: &RunArgs) -> Result<Located> {
         located.config.attack.data = Some(absolute.to_string_lossy().into_owned());
     }
     Ok(located)
+}
+
+/// `dir` relative to `cwd` when one contains the other (`.`, `rules`,
+/// `../..`); `dir` itself otherwise.
+fn relative_to(dir: &Path, cwd: &Path) -> PathBuf {
+    if let Ok(below) = dir.strip_prefix(cwd) {
+        return if below.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            below.to_owned()
+        };
+    }
+    match cwd.strip_prefix(dir) {
+        Ok(above) => above.components().map(|_| "..").collect(),
+        Err(_) => dir.to_owned(),
+    }
 }
 
 fn run(args: &RunArgs, tiers: Tiers) -> Result<ExitCode> {

@@ -1,0 +1,176 @@
+//! The validation tier over real rule sets: SigmaHQ, Splunk
+//! security_content and Anvilogic armory. These run only where the corpora
+//! are present: set `RULECHECK_CORPORA` to the folder holding `sigma/`,
+//! `security_content/` and `armory/` (`.ci/run` does). The counts are
+//! pinned so that a change in what rulecheck accepts cannot pass unnoticed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rulecheck_core::report::{Report, Status};
+use rulecheck_core::{RuleFormat, Severity};
+use rulecheck_runner::{Config, RunOptions, Tiers, run};
+
+fn corpus(name: &str) -> Option<Report> {
+    let Some(root) = std::env::var_os("RULECHECK_CORPORA") else {
+        eprintln!("RULECHECK_CORPORA is not set: skipping the {name} corpus");
+        return None;
+    };
+    let path = PathBuf::from(root).join(name);
+    assert!(path.is_dir(), "{} is missing", path.display());
+    Some(
+        run(
+            &Config::default(),
+            &RunOptions::new(vec![path], Tiers::Validation),
+        )
+        .expect("the run succeeds"),
+    )
+}
+
+/// Error diagnostics by code, counted once per occurrence.
+fn errors<'a>(report: &'a Report, filter: impl Fn(&str) -> bool) -> BTreeMap<&'a str, usize> {
+    let mut out = BTreeMap::new();
+    for rule in report.rules.iter().filter(|r| filter(&r.path)) {
+        for d in rule
+            .validation
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+        {
+            *out.entry(d.code.as_str()).or_default() += 1;
+        }
+    }
+    out
+}
+
+fn assert_every_file_reads(report: &Report) {
+    for rule in &report.rules {
+        assert_ne!(
+            rule.validation.status,
+            Status::Error,
+            "{} could not be read: {:?}",
+            rule.path,
+            rule.validation.diagnostics
+        );
+        for d in &rule.validation.diagnostics {
+            assert!(
+                !d.code.starts_with("yaml-")
+                    && d.code != "unknown-format"
+                    && d.code != "empty-file",
+                "{}:{:?}: {} {}",
+                rule.path,
+                d.line,
+                d.code,
+                d.message
+            );
+        }
+    }
+}
+
+#[test]
+fn sigmahq() {
+    let Some(report) = corpus("sigma") else {
+        return;
+    };
+    assert_eq!(report.rules.len(), 4044, "YAML documents");
+    assert!(
+        report
+            .rules
+            .iter()
+            .all(|r| r.format == Some(RuleFormat::Sigma))
+    );
+    assert_every_file_reads(&report);
+    assert_eq!(report.summary.validation.pass, 3565);
+    assert_eq!(report.summary.validation.fail, 479);
+    // In the maintained trees the only errors are techniques that ATT&CK
+    // v18.1 does not have yet (the corpus already tags a newer release).
+    let active = |p: &str| !p.contains("/deprecated/") && !p.contains("/unsupported/");
+    assert_eq!(
+        errors(&report, active),
+        BTreeMap::from([("attack-unknown-technique", 244)])
+    );
+    let unsupported = errors(&report, |p| p.contains("/unsupported/"));
+    assert_eq!(unsupported["sigma-legacy-aggregation"], 54);
+    assert_eq!(
+        unsupported,
+        BTreeMap::from([
+            ("attack-deprecated-technique", 1),
+            ("attack-revoked-technique", 3),
+            ("schema-invalid-value", 166),
+            ("schema-missing-key", 12),
+            ("sigma-bad-condition", 4),
+            ("sigma-legacy-aggregation", 54),
+            ("sigma-undefined-identifier", 2),
+        ])
+    );
+}
+
+#[test]
+fn splunk_security_content() {
+    let Some(report) = corpus("security_content") else {
+        return;
+    };
+    assert_eq!(report.rules.len(), 1711, "detections");
+    assert!(
+        report
+            .rules
+            .iter()
+            .all(|r| r.format == Some(RuleFormat::Escu))
+    );
+    assert_every_file_reads(&report);
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for file in &report.other_files {
+        *kinds.entry(file.kind.as_str()).or_default() += 1;
+    }
+    assert_eq!(
+        kinds,
+        BTreeMap::from([
+            ("escu-data-source", 205),
+            ("escu-lookup", 79),
+            ("escu-macro", 189),
+            ("escu-story", 261)
+        ])
+    );
+    assert_eq!(report.summary.validation.fail, 15);
+    assert_eq!(
+        errors(&report, |_| true),
+        BTreeMap::from([
+            // T1574.002 (DLL Side-Loading) was revoked in favour of T1574.001.
+            ("attack-revoked-technique", 12),
+            // `data_sources` for `data_source`.
+            ("schema-unknown-key", 2),
+            // `update_timestamp: trues`.
+            ("schema-wrong-type", 1),
+        ])
+    );
+}
+
+#[test]
+fn anvilogic_armory() {
+    let Some(report) = corpus("armory") else {
+        return;
+    };
+    assert_eq!(report.rules.len(), 1898, "rules");
+    assert!(
+        report
+            .rules
+            .iter()
+            .all(|r| r.format == Some(RuleFormat::Armory))
+    );
+    assert_every_file_reads(&report);
+    let spl = report
+        .rules
+        .iter()
+        .filter(|r| r.languages == ["spl"])
+        .count();
+    assert_eq!(spl, 1466, "rules with logic_format Splunk");
+    assert_eq!(report.summary.validation.fail, 10);
+    assert_eq!(
+        errors(&report, |_| true),
+        BTreeMap::from([
+            ("attack-revoked-technique", 1),
+            ("duplicate-id", 5),
+            ("schema-wrong-type", 4)
+        ])
+    );
+}
