@@ -1,5 +1,8 @@
 //! The command line end to end: exit codes, formats, configuration, schemas.
 
+// Helpers of tests: a panic is a failing test with its location.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

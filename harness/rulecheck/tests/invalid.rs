@@ -2,6 +2,9 @@
 //! on: every file under `tests/invalid` is checked in one run, and the
 //! rendered diagnostics of each are snapshotted.
 
+// Helpers of tests: a panic is a failing test with its location.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use rulecheck_core::report::{Report, Status};

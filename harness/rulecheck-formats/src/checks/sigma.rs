@@ -169,6 +169,28 @@ fn check_modifiers(search: &Node, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Spans inside a condition string.
+struct ConditionText<'a> {
+    text: &'a str,
+    node: &'a Node,
+}
+
+impl ConditionText<'_> {
+    /// The span of `len` bytes at `start` in the condition text; offsets into
+    /// the source are exact only for single-line plain or quoted scalars, so
+    /// other conditions point at the whole value.
+    fn at(&self, start: usize, len: usize) -> Span {
+        let (span, text) = (self.node.span, self.text);
+        let quoted = span.len() == text.len() + 2;
+        if span.len() == text.len() || quoted {
+            let base = span.start as usize + usize::from(quoted);
+            Span::new(base + start, base + start + len)
+        } else {
+            span
+        }
+    }
+}
+
 fn check_condition(
     text: &str,
     node: &Node,
@@ -176,16 +198,7 @@ fn check_condition(
     used: &mut [bool],
     out: &mut Vec<Diagnostic>,
 ) {
-    // Offsets into the source are exact only for single-line plain or quoted scalars.
-    let base = node.span.start as usize + usize::from(node.span.len() > text.len());
-    let exact = node.span.len() == text.len() || node.span.len() == text.len() + 2;
-    let at = |start: usize, len: usize| {
-        if exact {
-            Span::new(base + start, base + start + len)
-        } else {
-            node.span
-        }
-    };
+    let condition = ConditionText { text, node };
     if text.trim().is_empty() {
         out.push(
             Diagnostic::error("sigma-bad-condition", "the condition is empty")
@@ -202,59 +215,65 @@ fn check_condition(
                 "sigma-legacy-aggregation",
                 "aggregations in the condition (`| count() by …`) are Sigma 1.x syntax",
             )
-            .with_span(at(pipe, text.len() - pipe))
+            .with_span(condition.at(pipe, text.len() - pipe))
             .with_help(
                 "express aggregations with a Sigma correlation rule (event_count, value_count, …)",
             ),
         );
     }
     let tokens = tokens(text);
-    if let Some((start, token)) = tokens.iter().find(|(_, t)| {
+    let foreign = |t: &str| {
         !t.chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '*' | '?' | '(' | ')' | '.'))
-    }) {
+    };
+    if let Some((start, token)) = tokens.iter().find(|(_, t)| foreign(t)) {
         out.push(
             Diagnostic::error("sigma-bad-condition", format!("`{token}` is not part of the Sigma condition syntax"))
-                .with_span(at(*start, token.len()))
+                .with_span(condition.at(*start, token.len()))
                 .with_help("a condition combines search identifiers with and, or, not, parentheses, `1 of x*`, `all of them`"),
         );
         // Which identifiers it meant to use cannot be told.
         used.fill(true);
         return;
     }
+    check_tokens(&condition, &tokens, searches, used, out);
+    if text.contains("of them") {
+        used.fill(true);
+    }
+}
+
+/// Parentheses balance, and every identifier names a search identifier.
+fn check_tokens(
+    condition: &ConditionText<'_>,
+    tokens: &[(usize, &str)],
+    searches: &[&str],
+    used: &mut [bool],
+    out: &mut Vec<Diagnostic>,
+) {
     let mut depth = 0i32;
     let mut previous: Option<&str> = None;
-    for (start, token) in tokens {
-        match token {
+    for &(start, token) in tokens {
+        let lower = token.to_ascii_lowercase();
+        match lower.as_str() {
             "(" => depth += 1,
             ")" => {
                 depth -= 1;
                 if depth < 0 {
                     out.push(
                         Diagnostic::error("sigma-bad-condition", "`)` without a matching `(`")
-                            .with_span(at(start, 1)),
+                            .with_span(condition.at(start, 1)),
                     );
                     depth = 0;
                 }
             }
+            "and" | "or" | "not" | "of" | "them" | "all" | "any" => {}
+            _ if token.chars().all(|c| c.is_ascii_digit()) => {}
+            "near" => out.push(
+                Diagnostic::error("sigma-legacy-aggregation", "`near` is Sigma 1.x syntax")
+                    .with_span(condition.at(start, token.len()))
+                    .with_help("use a temporal correlation rule"),
+            ),
             _ => {
-                let lower = token.to_ascii_lowercase();
-                if matches!(
-                    lower.as_str(),
-                    "and" | "or" | "not" | "of" | "them" | "all" | "any"
-                ) || token.chars().all(|c| c.is_ascii_digit())
-                {
-                    previous = Some(token);
-                    continue;
-                }
-                if lower == "near" {
-                    out.push(
-                        Diagnostic::error("sigma-legacy-aggregation", "`near` is Sigma 1.x syntax")
-                            .with_span(at(start, token.len()))
-                            .with_help("use a temporal correlation rule"),
-                    );
-                    continue;
-                }
                 let pattern = previous.is_some_and(|p| p.eq_ignore_ascii_case("of"));
                 if !mark_used(token, pattern, searches, used) {
                     let what = if pattern {
@@ -267,7 +286,7 @@ fn check_condition(
                             "sigma-undefined-identifier",
                             format!("`{token}` in the condition {what}"),
                         )
-                        .with_span(at(start, token.len()))
+                        .with_span(condition.at(start, token.len()))
                         .with_help(format!("search identifiers are: {}", searches.join(", "))),
                     );
                 }
@@ -278,11 +297,8 @@ fn check_condition(
     if depth > 0 {
         out.push(
             Diagnostic::error("sigma-bad-condition", "`(` without a matching `)`")
-                .with_span(node.span),
+                .with_span(condition.node.span),
         );
-    }
-    if text.contains("of them") {
-        used.fill(true);
     }
 }
 
