@@ -5,7 +5,10 @@
 //! size of what they expand to, which defeats "billion laughs" documents) and
 //! the nesting depth.
 
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
 use libyaml_safer::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle, SequenceStyle};
 
@@ -51,7 +54,45 @@ pub struct Loaded {
 pub fn load(text: &str, limits: &Limits) -> Loaded {
     let mut builder = Builder::new(text, *limits);
     let mut parser = Parser::new();
-    parser.set_input(text.as_bytes());
+    // The parser gets the text without a leading byte order mark (offsets
+    // are shifted back by `Builder::offset`) and with a final line break (a
+    // block scalar running into the end of the input makes the scanner
+    // panic); spans into `text` stay valid.
+    let body = &text[builder.bom..];
+    let terminated;
+    let input = if body.ends_with('\n') {
+        body
+    } else {
+        terminated = format!("{body}\n");
+        &terminated
+    };
+    parser.set_input(input.as_bytes());
+    // The parser has internal assertions that some malformed inputs reach;
+    // such a panic is contained here and reported as a syntax error.
+    silence_parser_panics();
+    PARSING.set(true);
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| read_events(&mut parser, &mut builder)));
+    PARSING.set(false);
+    if let Err(payload) = outcome {
+        let reason = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = builder.last_offset;
+        builder.fail(
+            Diagnostic::error(
+                "yaml-syntax",
+                format!("invalid YAML: the parser gave up after this position ({reason})"),
+            )
+            .with_span(Span::at(at))
+            .with_help("check the YAML syntax from this position on"),
+        );
+    }
+    builder.finish()
+}
+
+fn read_events(parser: &mut Parser<&[u8]>, builder: &mut Builder<'_>) {
     loop {
         match parser.parse() {
             Ok(Event {
@@ -65,7 +106,9 @@ pub fn load(text: &str, limits: &Limits) -> Loaded {
                 }
             }
             Err(error) => {
-                let offset = error.problem_mark().map_or(0, |m| builder.offset(m));
+                let offset = error
+                    .problem_mark()
+                    .map_or(builder.last_offset, |m| builder.offset(m));
                 let context = error
                     .context()
                     .map_or_else(String::new, |c| format!(" {c}"));
@@ -81,7 +124,26 @@ pub fn load(text: &str, limits: &Limits) -> Loaded {
             }
         }
     }
-    builder.finish()
+}
+
+thread_local! {
+    /// Whether this thread is inside the YAML parser.
+    static PARSING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Keep the panic hook quiet about panics raised inside the YAML parser
+/// (they are caught and reported as diagnostics); every other panic reaches
+/// the hook that was installed before.
+fn silence_parser_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !PARSING.get() {
+                previous(info);
+            }
+        }));
+    });
 }
 
 enum Frame {
@@ -102,6 +164,10 @@ enum Frame {
 
 struct Builder<'t> {
     text: &'t str,
+    /// Length of a leading byte order mark, not given to the parser.
+    bom: usize,
+    /// Where the last event started, for errors without a position.
+    last_offset: usize,
     limits: Limits,
     stack: Vec<Frame>,
     anchors: HashMap<String, (Node, usize)>,
@@ -115,6 +181,8 @@ impl<'t> Builder<'t> {
     fn new(text: &'t str, limits: Limits) -> Self {
         Builder {
             text,
+            bom: if text.starts_with('\u{feff}') { 3 } else { 0 },
+            last_offset: 0,
             limits,
             stack: Vec::new(),
             anchors: HashMap::new(),
@@ -125,8 +193,16 @@ impl<'t> Builder<'t> {
         }
     }
 
+    /// The byte offset in `text` of a parser mark, on a character boundary.
     fn offset(&self, mark: Mark) -> usize {
-        (usize::try_from(mark.index).unwrap_or(usize::MAX)).min(self.text.len())
+        let mut offset = usize::try_from(mark.index)
+            .unwrap_or(usize::MAX)
+            .saturating_add(self.bom)
+            .min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
     }
 
     fn span(&self, event: &Event) -> Span {
@@ -168,6 +244,7 @@ impl<'t> Builder<'t> {
     fn on_event(&mut self, event: Event) -> Result<(), Diagnostic> {
         let span = self.span(&event);
         let at = span.start as usize;
+        self.last_offset = at;
         match event.data {
             EventData::StreamStart { .. }
             | EventData::StreamEnd

@@ -155,3 +155,124 @@ fn collection_spans_end_at_their_last_item() {
         "b: 1\n  c: [x, y]"
     );
 }
+
+/// A small deterministic generator (xorshift), so the mutation test below
+/// explores the same inputs on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn assert_spans_in_bounds(node: &Node, text: &str) {
+    assert!(
+        node.span.end as usize <= text.len(),
+        "{:?} past {}",
+        node.span,
+        text.len()
+    );
+    assert!(
+        text.is_char_boundary(node.span.start as usize)
+            && text.is_char_boundary(node.span.end as usize)
+    );
+    match &node.value {
+        Value::Seq(items) => items.iter().for_each(|n| assert_spans_in_bounds(n, text)),
+        Value::Map(entries) => {
+            for e in entries {
+                assert!(e.key_span.end as usize <= text.len());
+                assert_spans_in_bounds(&e.value, text);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn mutated_rules_never_panic_and_spans_stay_in_bounds() {
+    let seeds = [
+        "title: CMSTP\nlogsource:\n  product: windows\ndetection:\n  sel:\n    Image|endswith: '\\cmstp.exe'\n    CommandLine|contains|all: [/s, .inf]\n  condition: sel\ntags: [attack.t1218.003]\n",
+        "search: '| tstats count from datamodel=Endpoint.Processes\n| `f`'\ntags: {mitre_attack_id: [T1218.007], confidence: 50}\n",
+        "a: &x {b: [1, 2.5, ~, true, \"é\\u00e9\"]}\nc: *x\n--- \n- |\n  literal\n- >-\n  folded\n",
+    ];
+    let pieces = [
+        "\n", " ", "  ", "\t", ":", "- ", "[", "]", "{", "}", "'", "\"", "&a ", "*a", "#", "---\n",
+        "é", "\u{feff}", "|", ">", "!!str ", "? ", ",", "\\",
+    ];
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let limits = Limits {
+        max_nodes: 2_000,
+        max_depth: 16,
+    };
+    // `YAML_FUZZ_ITERATIONS` runs a longer exploration by hand.
+    let iterations = std::env::var("YAML_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(4_000);
+    for _ in 0..iterations {
+        let mut text = seeds[rng.below(seeds.len())].to_owned();
+        for _ in 0..=rng.below(6) {
+            let mut at = rng.below(text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            match rng.below(3) {
+                0 => text.insert_str(at, pieces[rng.below(pieces.len())]),
+                1 => {
+                    let mut end = (at + 1 + rng.below(8)).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    text.replace_range(at..end, "");
+                }
+                _ => text.truncate(at),
+            }
+        }
+        if std::env::var_os("YAML_FUZZ_PRINT").is_some() {
+            eprintln!("INPUT {text:?}");
+        }
+        let loaded = load(&text, &limits);
+        for doc in &loaded.documents {
+            assert_spans_in_bounds(doc, &text);
+        }
+        for d in &loaded.diagnostics {
+            assert!(
+                d.span.is_none_or(|s| s.end as usize <= text.len()),
+                "{text:?}: {d:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_block_scalar_at_the_end_of_a_file_without_a_final_newline_loads() {
+    let doc = load_ok("description: |\n  first line\n  last line");
+    assert_eq!(
+        doc.get("description").unwrap().as_str(),
+        Some("first line\nlast line\n")
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped_and_positions_stay_exact() {
+    let text = "\u{feff}title: x\nlevel: high\n";
+    let doc = load_ok(text);
+    let level = doc.get("level").unwrap();
+    assert_eq!(&text[level.span.range()], "high");
+}
+
+#[test]
+fn inputs_that_break_the_parser_become_syntax_errors() {
+    // A tag directly followed by `,` in a flow collection.
+    let loaded = load("a: [!!rue, 1]\n", &Limits::default());
+    assert!(loaded.documents.is_empty());
+    assert_eq!(loaded.diagnostics[0].code, "yaml-syntax");
+}
