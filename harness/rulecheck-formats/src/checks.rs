@@ -8,7 +8,7 @@
 //! | `attack-tactic-mismatch` | a technique under none of the tactics the rule declares |
 //! | `attack-unknown-tactic` | a tactic name ATT&CK does not have |
 //! | `invalid-date` | a date that is not a calendar date, or `modified` before `date` |
-//! | `sigma-*` | structural checks of Sigma detections (see [`sigma`]) |
+//! | `sigma-unused-search` | a search identifier the condition never uses (see [`sigma`]) |
 //! | `duplicate-id` | two rules with the same id (see [`duplicates`]) |
 
 pub mod attack;

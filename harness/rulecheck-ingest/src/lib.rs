@@ -2,10 +2,10 @@
 //! with its 1-based record number and the line it starts on.
 //!
 //! Formats are recognised from the content: a file whose first non-blank
-//! character is `[` is a JSON array; anything else is JSON lines (one object
-//! per line; blank lines are skipped), which also covers a file holding a
-//! single object on one line. A file holding one pretty-printed object is read
-//! as one event. JSON lines are streamed: memory stays flat however large the
+//! line starts with `[` is a JSON array, and one whose first non-blank line
+//! is a lone `{` is one pretty-printed object; anything else is JSON lines
+//! (one object per line; blank lines are skipped), which also covers a file
+//! holding a single object on one line. JSON lines are streamed: memory stays flat however large the
 //! file is.
 //!
 //! ```
@@ -224,9 +224,8 @@ impl<R: BufRead> Iterator for EventReader<R> {
                     }
                     let line = self.line;
                     if matches!(self.state, State::Start) {
-                        let complete_line = serde_json::from_str::<Value>(trimmed).is_ok();
-                        if trimmed.starts_with('[') || (trimmed.starts_with('{') && !complete_line)
-                        {
+                        // `[` opens an array; a lone `{` a pretty-printed object.
+                        if trimmed.starts_with('[') || trimmed == "{" {
                             if let Err(e) = self.read_whole() {
                                 return Some(Err(e));
                             }

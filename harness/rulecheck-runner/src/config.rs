@@ -35,6 +35,8 @@ pub struct Config {
     pub limits: Limits,
     /// ATT&CK data.
     pub attack: Attack,
+    /// Sigma settings.
+    pub sigma: Sigma,
     /// SPL settings.
     pub spl: Spl,
 }
@@ -48,6 +50,7 @@ impl Default for Config {
             formats: BTreeMap::new(),
             limits: Limits::default(),
             attack: Attack::default(),
+            sigma: Sigma::default(),
             spl: Spl::default(),
         }
     }
@@ -84,6 +87,19 @@ pub struct Attack {
     /// A `techniques.tsv` written by `scripts/attack-table.py` (with its
     /// `tactics.tsv` beside it) to use instead of the embedded ATT&CK v18.1.
     pub data: Option<String>,
+}
+
+/// Sigma settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sigma {
+    /// A logsource mapping file (the format of `mappings/sigma/windows.yml`)
+    /// to use instead of the built-in Windows mapping.
+    pub mapping: Option<String>,
+    /// A YAML file of `expand` placeholder values: each key a placeholder
+    /// name, each value a string or a list of strings
+    /// (`Admins: [adm_*, root]` for `%Admins%`).
+    pub placeholders: Option<String>,
 }
 
 /// SPL settings.

@@ -15,7 +15,9 @@ pub mod config;
 pub mod discover;
 pub mod load;
 pub mod run;
+pub mod scan;
 pub mod schemas;
+pub mod sigma;
 
 pub use config::Config;
 pub use rulecheck_core::report::Report;

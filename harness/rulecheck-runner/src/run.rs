@@ -16,6 +16,7 @@ use crate::Error;
 use crate::config::Config;
 use crate::discover::{discover, display_path};
 use crate::load::{SourceFile, read};
+use crate::sigma::{SigmaSetup, compile_diagnostics};
 
 /// Which tiers a run performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,11 +70,12 @@ struct DocumentResult {
 /// Run the configured tiers on the rules under `options.paths`.
 pub fn run(config: &Config, options: &RunOptions) -> Result<Report, Error> {
     let attack = attack_data(config, &options.root)?;
+    let sigma = SigmaSetup::from_config(config, &options.root)?;
     let files = discover(&options.paths, &options.root, &config.exclude)?;
     let work = || {
         files
             .par_iter()
-            .map(|path| check_file(path, config, options, attack))
+            .map(|path| check_file(path, config, options, attack, &sigma))
             .collect::<Vec<_>>()
     };
     let mut results = match options.jobs {
@@ -126,6 +128,7 @@ fn check_file(
     config: &Config,
     options: &RunOptions,
     attack: &AttackData,
+    sigma: &SigmaSetup,
 ) -> FileResult {
     let source = read(path, &config.limits);
     let index = LineIndex::new(&source.text);
@@ -135,7 +138,26 @@ fn check_file(
         .iter()
         .enumerate()
         .map(|(i, root)| {
-            let checked = check_document(root, i, &source.text, pinned, attack);
+            let mut checked = check_document(root, i, &source.text, pinned, attack);
+            // The engine compiles what the schema accepts.
+            let well_formed = !checked
+                .diagnostics
+                .iter()
+                .any(|d| d.code.starts_with("schema-") && d.severity == Severity::Error);
+            if let (
+                true,
+                DocumentKind::Rule(
+                    format @ (RuleFormat::Sigma
+                    | RuleFormat::SigmaCorrelation
+                    | RuleFormat::SigmaFilter),
+                ),
+            ) = (well_formed, checked.kind)
+            {
+                checked
+                    .diagnostics
+                    .extend(compile_diagnostics(format, root, sigma));
+                checked.diagnostics.sort_by_key(|d| d.span.map(|s| s.start));
+            }
             DocumentResult {
                 kind: Some(checked.kind),
                 rule: checked.rule,

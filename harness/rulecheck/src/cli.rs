@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rulecheck_core::report::{GateResult, Report};
 use rulecheck_report::human::Style;
 use rulecheck_runner::config::Located;
+use rulecheck_runner::scan::ScanOptions;
+use rulecheck_runner::sigma::{ExplainTarget, SigmaSetup};
 use rulecheck_runner::{Config, RunOptions, Tiers};
 
 /// Detection-as-code test harness: validate Sigma, Splunk ESCU and Anvilogic
@@ -31,6 +33,61 @@ enum Command {
     /// Write the JSON Schemas of the rule formats, the configuration and the
     /// report.
     Schema(SchemaArgs),
+    /// Stream events through Sigma rules and print one alert per match
+    /// (backtesting and hunting over real logs).
+    Scan(ScanArgs),
+    /// Show why a Sigma rule does or does not match one event: each
+    /// selection, each field test, the event's value and the rule line.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ScanArgs {
+    /// Rule files or folders.
+    #[arg(long, value_name = "PATH", required = true, num_args = 1..)]
+    rules: Vec<PathBuf>,
+    /// Event files: JSON lines, a JSON array, or one JSON object.
+    #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
+    events: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ScanFormat::Jsonl)]
+    format: ScanFormat,
+    /// Write the alerts to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Do not apply the logsource mapping: every rule sees every event (for
+    /// events already filtered to the rules' log source).
+    #[arg(long)]
+    no_logsource: bool,
+    /// The configuration file (default: rulecheck.toml in the current folder
+    /// or its ancestors; it names the logsource mapping and placeholders).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct ExplainArgs {
+    /// The Sigma rule file.
+    rule: PathBuf,
+    /// The events file, with `:N` for its N-th record (default: the first).
+    #[arg(value_name = "EVENTS[:N]")]
+    events: String,
+    /// Do not apply the logsource mapping.
+    #[arg(long)]
+    no_logsource: bool,
+    /// The configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ScanFormat {
+    /// One JSON object per alert and line.
+    Jsonl,
+    /// One JSON array of every alert.
+    Json,
+    /// One line per alert for people.
+    Human,
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,25 +156,118 @@ pub(crate) fn main() -> Result<ExitCode> {
         Command::Validate(args) => run(&args, Tiers::Validation),
         Command::Check(args) => run(&args, Tiers::All),
         Command::Schema(args) => schema(&args),
+        Command::Scan(args) => scan(&args),
+        Command::Explain(args) => explain(&args),
     }
 }
 
-fn locate(args: &RunArgs) -> Result<Located> {
-    let mut located = if let Some(file) = &args.config {
-        Located {
+fn locate_config(config: Option<&PathBuf>) -> Result<Located> {
+    Ok(match config {
+        Some(file) => Located {
             config: Config::read(file)?,
             root: file
                 .parent()
                 .map_or_else(|| PathBuf::from("."), Path::to_owned),
             file: Some(file.clone()),
+        },
+        None => {
+            let cwd = std::env::current_dir().context("cannot read the current folder")?;
+            let mut located = Config::discover(&cwd)?;
+            // Report paths relative to where the user is.
+            located.root = relative_to(&located.root, &cwd);
+            located
         }
-    } else {
-        let cwd = std::env::current_dir().context("cannot read the current folder")?;
-        let mut located = Config::discover(&cwd)?;
-        // Report paths relative to where the user is.
-        located.root = relative_to(&located.root, &cwd);
-        located
+    })
+}
+
+fn scan(args: &ScanArgs) -> Result<ExitCode> {
+    let located = locate_config(args.config.as_ref())?;
+    let setup = SigmaSetup::from_config(&located.config, &located.root)?;
+    let options = ScanOptions {
+        rules: args.rules.clone(),
+        events: args.events.clone(),
+        apply_logsource: !args.no_logsource,
+        root: located.root.clone(),
     };
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut all = Vec::new();
+    let mut write_error = None;
+    let summary = rulecheck_runner::scan::scan(&located.config, &options, &setup, |alert| {
+        let result = match args.format {
+            ScanFormat::Jsonl => serde_json::to_string(&alert)
+                .map_err(std::io::Error::from)
+                .and_then(|line| writeln!(out, "{line}")),
+            ScanFormat::Human => writeln!(out, "{}", alert.human()),
+            ScanFormat::Json => {
+                all.push(alert);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            write_error.get_or_insert(e);
+        }
+    })?;
+    if let ScanFormat::Json = args.format {
+        serde_json::to_writer_pretty(&mut out, &all)?;
+        writeln!(out)?;
+    }
+    match write_error {
+        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
+    }
+    let _ = out.flush();
+    for problem in &summary.problems {
+        eprintln!("rulecheck: {problem}");
+    }
+    for note in &summary.not_evaluated {
+        eprintln!("rulecheck: not evaluated: {note}");
+    }
+    eprintln!(
+        "rulecheck: {} rules, {} events, {} alerts{}",
+        summary.rules,
+        summary.events,
+        summary.alerts,
+        if summary.problems.is_empty() {
+            String::new()
+        } else {
+            format!(", {} problems", summary.problems.len())
+        }
+    );
+    Ok(if summary.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn explain(args: &ExplainArgs) -> Result<ExitCode> {
+    let located = locate_config(args.config.as_ref())?;
+    let setup = SigmaSetup::from_config(&located.config, &located.root)?;
+    let target = ExplainTarget::parse(&args.events);
+    match rulecheck_runner::sigma::explain(&args.rule, &target, &setup, !args.no_logsource) {
+        Ok(explanation) => {
+            print!("{}", explanation.text);
+            Ok(if explanation.matched {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Err(message) => {
+            eprintln!("rulecheck: {message}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn locate(args: &RunArgs) -> Result<Located> {
+    let mut located = locate_config(args.config.as_ref())?;
     if let Some(table) = &args.attack_data {
         let absolute = std::path::absolute(table).context("cannot resolve --attack-data")?;
         located.config.attack.data = Some(absolute.to_string_lossy().into_owned());

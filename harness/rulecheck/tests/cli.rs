@@ -288,3 +288,106 @@ fn stale_schemas_are_detected() {
         Some(1)
     );
 }
+
+const CMSTP_RULE: &str = "rules/sigma/windows/sysmon/cmstp_execution.yml";
+const CMSTP_FIXTURES: &str = "fixtures/sigma/windows/sysmon/cmstp_execution";
+
+#[test]
+fn scan_streams_alerts_as_json_lines() {
+    let root = repo_root();
+    let tp = format!("{CMSTP_FIXTURES}/true_positive/cmstp_spawns_powershell.jsonl");
+    let fp = format!("{CMSTP_FIXTURES}/false_positive/cmstp_installs_vpn_profile.jsonl");
+    let out = rulecheck(
+        &root,
+        &["scan", "--rules", CMSTP_RULE, "--events", &tp, &fp],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(alerts.len(), 1);
+    let alert = &alerts[0];
+    assert_eq!(alert["rule"], "fd0e7c15-07a4-4891-9f03-f93524fdf83c");
+    assert_eq!(alert["title"], "CMSTP Execution");
+    assert_eq!(alert["path"], CMSTP_RULE);
+    assert_eq!(alert["source"], tp.as_str());
+    assert_eq!(alert["record"], 2);
+    assert_eq!(
+        alert["fields"]["ParentImage"],
+        "C:\\Windows\\System32\\cmstp.exe"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 rules, 3 events, 1 alerts"), "{stderr}");
+}
+
+#[test]
+fn scan_reports_unreadable_events_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = repo_root().join(CMSTP_RULE);
+    let event = std::fs::read_to_string(
+        repo_root()
+            .join(CMSTP_FIXTURES)
+            .join("true_positive/cmstp_spawns_powershell.jsonl"),
+    )
+    .unwrap();
+    let second = event.lines().nth(1).unwrap();
+    write(
+        dir.path(),
+        "events.jsonl",
+        &format!("{{\"EventID\": \n{second}\n"),
+    );
+    let out = rulecheck(
+        dir.path(),
+        &[
+            "scan",
+            "--rules",
+            rule.to_str().unwrap(),
+            "--events",
+            "events.jsonl",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let alerts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        alerts[0]["record"], 2,
+        "records keep their numbers in the file"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("events.jsonl:1:"), "{stderr}");
+}
+
+#[test]
+fn explain_shows_the_decisive_tests_with_rule_lines() {
+    let root = repo_root();
+    let tp = format!("{CMSTP_FIXTURES}/true_positive/cmstp_spawns_powershell.jsonl:2");
+    let out = rulecheck(&root, &["explain", CMSTP_RULE, &tp]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("the rule matches"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{CMSTP_RULE}:21")),
+        "ParentImage test with its line: {stdout}"
+    );
+    let fp = format!("{CMSTP_FIXTURES}/false_positive/cmstp_installs_vpn_profile.jsonl");
+    let out = rulecheck(&root, &["explain", CMSTP_RULE, &fp]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("C:\\\\Windows\\\\explorer.exe"));
+    let out = rulecheck(
+        &root,
+        &[
+            "explain",
+            CMSTP_RULE,
+            &format!("{CMSTP_FIXTURES}/true_positive/cmstp_spawns_powershell.jsonl:9"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no record 9"));
+}

@@ -92,20 +92,31 @@ fn sigmahq() {
         errors(&report, active),
         BTreeMap::from([("attack-unknown-technique", 244)])
     );
-    let unsupported = errors(&report, |p| p.contains("/unsupported/"));
-    assert_eq!(unsupported["sigma-legacy-aggregation"], 54);
+    // The engine compiles the rules the schema accepts; those of
+    // `unsupported/` and `deprecated/` mostly fail the schema already (Sigma
+    // 1.x dates such as 2019/10/21, missing keys).
     assert_eq!(
-        unsupported,
+        errors(&report, |p| p.contains("/unsupported/")),
         BTreeMap::from([
             ("attack-deprecated-technique", 1),
             ("attack-revoked-technique", 3),
             ("schema-invalid-value", 166),
             ("schema-missing-key", 12),
-            ("sigma-bad-condition", 4),
-            ("sigma-legacy-aggregation", 54),
-            ("sigma-undefined-identifier", 2),
         ])
     );
+    assert_eq!(
+        errors(&report, |p| p.contains("/deprecated/")),
+        BTreeMap::from([("attack-revoked-technique", 1), ("schema-invalid-value", 300)])
+    );
+    // 43 `expand` values use placeholders whose values come from the
+    // environment: a warning until a placeholder file gives them.
+    let placeholders = report
+        .rules
+        .iter()
+        .flat_map(|r| &r.validation.diagnostics)
+        .filter(|d| d.code == "sigma-unresolved-placeholder")
+        .count();
+    assert_eq!(placeholders, 43);
 }
 
 #[test]
