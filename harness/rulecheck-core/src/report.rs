@@ -115,6 +115,9 @@ pub struct RuleReport {
     pub unit: TierReport,
     /// The integration tier (raw datasets).
     pub integration: TierReport,
+    /// A gate exception covering the rule: why, and until when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<String>,
 }
 
 /// The validation tier of one rule.
@@ -181,11 +184,43 @@ impl TierReport {
 pub struct CaseReport {
     /// The scenario's name (its fixture path).
     pub name: String,
+    /// What the scenario expects.
+    pub kind: CaseKind,
     /// Its result.
     pub status: Status,
+    /// How many alerts (result rows) the rule produced on the scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<usize>,
     /// What happened, for anything but a pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Expected against actual alerts, as a unified diff, when they differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// The evaluation trace of the decisive event: why the rule fired in a
+    /// false-positive scenario, or why it did not in a true-positive one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+/// What a scenario expects of the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    /// The rule must alert (at least once, or as `expected.yml` pins).
+    TruePositive,
+    /// The rule must not alert.
+    FalsePositive,
+}
+
+impl CaseKind {
+    /// The folder name of the kind (`true_positive`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseKind::TruePositive => "true_positive",
+            CaseKind::FalsePositive => "false_positive",
+        }
+    }
 }
 
 /// Counts over the whole run.

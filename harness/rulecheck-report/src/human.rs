@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use rulecheck_core::Severity;
 use rulecheck_core::report::{
-    GateResult, Report, ReportDiagnostic, RuleReport, Status, StatusCounts,
+    GateResult, Report, ReportDiagnostic, RuleReport, Status, StatusCounts, TierReport,
 };
 
 /// How to decorate the output.
@@ -90,10 +90,71 @@ pub fn render(report: &Report, style: &Style) -> String {
 pub fn render_rule(rule: &RuleReport, source: Option<&str>, style: &Style) -> String {
     let mut out = String::new();
     rule_line(&mut out, rule, style);
+    if let Some(exception) = &rule.exception {
+        let _ = writeln!(out, "  {} {exception}", style.paint(YELLOW, "exception:"));
+    }
     for d in &rule.validation.diagnostics {
         diagnostic(&mut out, &rule.path, d, source, style);
     }
+    for (name, tier) in [("unit", &rule.unit), ("integration", &rule.integration)] {
+        tier_details(&mut out, name, tier, style);
+    }
     out
+}
+
+/// The reason of a tier that did not pass, and each failed case with its
+/// diff and trace.
+fn tier_details(out: &mut String, name: &str, tier: &TierReport, style: &Style) {
+    if matches!(tier.status, Status::Pass | Status::Skipped) {
+        return;
+    }
+    if let Some(reason) = &tier.reason {
+        let _ = writeln!(
+            out,
+            "  {} {reason}",
+            style.paint(
+                status_color(tier.status),
+                &format!("{name} {}:", tier.status)
+            )
+        );
+    }
+    for case in tier
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, Status::Fail | Status::Error))
+    {
+        let _ = writeln!(
+            out,
+            "  {} {} ({})",
+            style.paint(
+                status_color(case.status),
+                &format!("{}:", case.status.as_str().to_uppercase())
+            ),
+            style.paint(BOLD, &case.name),
+            case.kind.as_str().replace('_', " ")
+        );
+        if let Some(message) = &case.message {
+            for line in message.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        if let Some(diff) = &case.diff {
+            for line in diff.lines() {
+                let color = match line.chars().next() {
+                    Some('-') if !line.starts_with("---") => RED,
+                    Some('+') if !line.starts_with("+++") => GREEN,
+                    _ => DIM,
+                };
+                let _ = writeln!(out, "    {}", style.paint(color, line));
+            }
+        }
+        if let Some(trace) = &case.trace {
+            for line in trace.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    out.push('\n');
 }
 
 fn read_lossy(path: &str) -> Option<String> {
@@ -103,15 +164,24 @@ fn read_lossy(path: &str) -> Option<String> {
 }
 
 fn rule_line(out: &mut String, rule: &RuleReport, style: &Style) {
+    // The most serious status of the three tiers.
+    let rank = |s: &Status| match s {
+        Status::Error => 5,
+        Status::Fail => 4,
+        Status::Unsupported => 3,
+        Status::Untested => 2,
+        Status::Pass => 1,
+        Status::Skipped => 0,
+    };
     let overall = [
         rule.validation.status,
         rule.unit.status,
         rule.integration.status,
     ]
     .into_iter()
-    .find(|s| matches!(s, Status::Fail | Status::Error))
-    .unwrap_or(rule.validation.status);
-    let label = format!("{:<5}", overall.as_str().to_uppercase());
+    .max_by_key(rank)
+    .unwrap_or(Status::Skipped);
+    let label = format!("{:<11}", overall.as_str().to_uppercase());
     let tiers = [
         ("validation", rule.validation.status),
         ("unit", rule.unit.status),

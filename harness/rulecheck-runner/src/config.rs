@@ -39,6 +39,8 @@ pub struct Config {
     pub sigma: Sigma,
     /// SPL settings.
     pub spl: Spl,
+    /// What fails the gate.
+    pub gate: Gate,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             attack: Attack::default(),
             sigma: Sigma::default(),
             spl: Spl::default(),
+            gate: Gate::default(),
         }
     }
 }
@@ -87,6 +90,57 @@ pub struct Attack {
     /// A `techniques.tsv` written by `scripts/attack-table.py` (with its
     /// `tactics.tsv` beside it) to use instead of the embedded ATT&CK v18.1.
     pub data: Option<String>,
+}
+
+/// The gate policy: which statuses fail the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Gate {
+    /// Whether a rule without both true- and false-positive fixtures fails
+    /// the gate (`fail`) or is only reported (`warn`).
+    pub untested: Verdict,
+    /// Whether a rule rulecheck cannot evaluate fails the gate (`fail`) or
+    /// is only reported (`warn`). It never counts as a pass.
+    pub unsupported: Verdict,
+    /// Whether warnings fail the gate like errors.
+    pub warnings_as_errors: bool,
+    /// Rules whose failures do not fail the gate until a date.
+    pub exceptions: Vec<Exception>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            untested: Verdict::Fail,
+            unsupported: Verdict::Fail,
+            warnings_as_errors: false,
+            exceptions: Vec::new(),
+        }
+    }
+}
+
+/// What a status does to the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// It fails the gate.
+    Fail,
+    /// It is reported and the gate still passes.
+    Warn,
+}
+
+/// A rule whose failures do not fail the gate, for a reason, until a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    /// The rule's id, or its path relative to the configuration's folder.
+    pub rule: String,
+    /// Why the rule may fail for now (shown in every report).
+    pub reason: String,
+    /// The last day the exception holds, `YYYY-MM-DD`; after it the rule
+    /// counts again.
+    #[schemars(regex(pattern = r"^\d{4}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])$"))]
+    pub expires: String,
 }
 
 /// Sigma settings.

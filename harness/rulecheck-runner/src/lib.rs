@@ -13,15 +13,18 @@
 
 pub mod config;
 pub mod discover;
+pub mod gate;
 pub mod load;
 pub mod run;
+pub mod scaffold;
 pub mod scan;
 pub mod schemas;
 pub mod sigma;
+pub mod unit;
 
 pub use config::Config;
 pub use rulecheck_core::report::Report;
-pub use run::{RunOptions, Tiers, run};
+pub use run::{RuleFilter, RunOptions, Tiers, run, run_observed};
 
 use std::path::PathBuf;
 

@@ -15,6 +15,10 @@ pub fn all() -> Vec<(&'static str, Value)> {
         .map(|&f| (schema_file_name(f), format_schema(f)))
         .collect();
     out.push(("config.json", schema_of::<Config>()));
+    out.push((
+        "expected.json",
+        schema_of::<crate::unit::expect::Expected>(),
+    ));
     out.push(("report.json", schema_of::<Report>()));
     out
 }

@@ -160,15 +160,14 @@ impl ExplainTarget {
     /// Read `EVENTS[:N]` (N defaults to 1). A path that exists as given is
     /// taken whole, even if it ends in `:digits`.
     pub fn parse(text: &str) -> ExplainTarget {
-        if !Path::new(text).exists() {
-            if let Some((path, n)) = text.rsplit_once(':') {
-                if let Ok(record) = n.parse::<u64>() {
-                    return ExplainTarget {
-                        events: PathBuf::from(path),
-                        record: record.max(1),
-                    };
-                }
-            }
+        if !Path::new(text).exists()
+            && let Some((path, n)) = text.rsplit_once(':')
+            && let Ok(record) = n.parse::<u64>()
+        {
+            return ExplainTarget {
+                events: PathBuf::from(path),
+                record: record.max(1),
+            };
         }
         ExplainTarget {
             events: PathBuf::from(text),

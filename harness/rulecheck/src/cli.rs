@@ -11,7 +11,7 @@ use rulecheck_report::human::Style;
 use rulecheck_runner::config::Located;
 use rulecheck_runner::scan::ScanOptions;
 use rulecheck_runner::sigma::{ExplainTarget, SigmaSetup};
-use rulecheck_runner::{Config, RunOptions, Tiers};
+use rulecheck_runner::{Config, RuleFilter, RunOptions, Tiers};
 
 /// Detection-as-code test harness: validate Sigma, Splunk ESCU and Anvilogic
 /// armory rules, run them on their fixtures, and gate CI on the result.
@@ -30,6 +30,12 @@ enum Command {
     /// Run every tier available on the repository's rules (default: the
     /// `rules` of rulecheck.toml).
     Check(RunArgs),
+    /// Run the rules' tests: every tier on the given rules (what `check`
+    /// does, for a few rules at the desk); `--rule` and `--tag` select.
+    Test(RunArgs),
+    /// Create a rule's fixture folders with template events built from the
+    /// fields the rule uses (existing files are left alone).
+    New(NewArgs),
     /// Write the JSON Schemas of the rule formats, the configuration and the
     /// report.
     Schema(SchemaArgs),
@@ -117,6 +123,26 @@ struct RunArgs {
     /// List every rule, also those with nothing to report.
     #[arg(short, long)]
     verbose: bool,
+    /// Only the rule with this id (repeatable).
+    #[arg(long = "rule", value_name = "ID")]
+    rules: Vec<String>,
+    /// Only rules with this ATT&CK tag: `attack.t1218` (with its
+    /// sub-techniques) or a tactic such as `attack.defense-evasion`
+    /// (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct NewArgs {
+    /// The rule file.
+    rule: PathBuf,
+    /// The configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -154,7 +180,8 @@ pub(crate) fn main() -> Result<ExitCode> {
     };
     match cli.command {
         Command::Validate(args) => run(&args, Tiers::Validation),
-        Command::Check(args) => run(&args, Tiers::All),
+        Command::Check(args) | Command::Test(args) => run(&args, Tiers::All),
+        Command::New(args) => new(&args),
         Command::Schema(args) => schema(&args),
         Command::Scan(args) => scan(&args),
         Command::Explain(args) => explain(&args),
@@ -162,22 +189,20 @@ pub(crate) fn main() -> Result<ExitCode> {
 }
 
 fn locate_config(config: Option<&PathBuf>) -> Result<Located> {
-    Ok(match config {
-        Some(file) => Located {
+    if let Some(file) = config {
+        return Ok(Located {
             config: Config::read(file)?,
             root: file
                 .parent()
                 .map_or_else(|| PathBuf::from("."), Path::to_owned),
             file: Some(file.clone()),
-        },
-        None => {
-            let cwd = std::env::current_dir().context("cannot read the current folder")?;
-            let mut located = Config::discover(&cwd)?;
-            // Report paths relative to where the user is.
-            located.root = relative_to(&located.root, &cwd);
-            located
-        }
-    })
+        });
+    }
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let mut located = Config::discover(&cwd)?;
+    // Report paths relative to where the user is.
+    located.root = relative_to(&located.root, &cwd);
+    Ok(located)
 }
 
 fn scan(args: &ScanArgs) -> Result<ExitCode> {
@@ -313,8 +338,14 @@ fn run(args: &RunArgs, tiers: Tiers) -> Result<ExitCode> {
         root: located.root.clone(),
         tiers,
         jobs: args.jobs,
+        filter: RuleFilter {
+            ids: args.rules.clone(),
+            tags: args.tags.clone(),
+        },
     };
-    let report = rulecheck_runner::run(&located.config, &options)?;
+    let report = with_progress(args, |progress| {
+        rulecheck_runner::run_observed(&located.config, &options, progress)
+    })?;
     emit(&report, args)?;
     Ok(match report.summary.gate {
         GateResult::Pass => ExitCode::SUCCESS,
@@ -328,6 +359,48 @@ fn join(root: &Path, path: &str) -> PathBuf {
     } else {
         root.join(path)
     }
+}
+
+/// Run `work` with a progress bar on a terminal for runs that last over a
+/// second; none in CI, when output is not a terminal, or with
+/// `--no-progress`.
+fn with_progress<T>(args: &RunArgs, work: impl FnOnce(&(dyn Fn(usize, usize) + Sync)) -> T) -> T {
+    let wanted =
+        !args.no_progress && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let bar = indicatif::ProgressBar::hidden();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rule files")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let start = std::time::Instant::now();
+    let shown = std::sync::atomic::AtomicBool::new(false);
+    let result = work(&|done, total| {
+        if !wanted {
+            return;
+        }
+        if !shown.load(std::sync::atomic::Ordering::Relaxed)
+            && start.elapsed() > std::time::Duration::from_secs(1)
+        {
+            shown.store(true, std::sync::atomic::Ordering::Relaxed);
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    result
+}
+
+fn new(args: &NewArgs) -> Result<ExitCode> {
+    let located = locate_config(args.config.as_ref())?;
+    let done = rulecheck_runner::scaffold::scaffold(&args.rule, &located.config, &located.root)?;
+    for file in &done.created {
+        println!("created {}", file.display());
+    }
+    for file in &done.kept {
+        println!("kept    {} (already there)", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn emit(report: &Report, args: &RunArgs) -> Result<()> {

@@ -278,7 +278,7 @@ fn stale_schemas_are_detected() {
     );
     assert_eq!(
         std::fs::read_dir(dir.path().join("out")).unwrap().count(),
-        7
+        8
     );
     write(dir.path(), "out/sigma-rule.json", "{}\n");
     assert_eq!(
