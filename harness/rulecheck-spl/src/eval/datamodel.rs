@@ -1,0 +1,465 @@
+//! CIM data models and the normalization maps that put raw events into
+//! them, loaded from data files (`mappings/cim/datamodels.toml`,
+//! `mappings/cim/normalization.toml`).
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use rulecheck_core::{Diagnostic, Span};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::diag::INVALID;
+use super::expr::{self, CExpr, ExprEnv};
+use super::fields;
+use super::predicate::{self, Pred, PredEnv};
+use super::value::{Event, json_number};
+use crate::ast::{CommandKind, SearchExpr};
+
+const BUILTIN_MODELS: &str = include_str!("../../../../mappings/cim/datamodels.toml");
+const BUILTIN_NORMALIZATION: &str = include_str!("../../../../mappings/cim/normalization.toml");
+
+/// Fields of the raw event `tstats` sees besides the data model's.
+const INTERNAL_FIELDS: &[&str] = &["host", "source", "sourcetype", "index"];
+
+/// The CIM data models `tstats` reads, and the normalization maps from raw
+/// events into them.
+#[derive(Debug, Clone)]
+pub struct DataModels {
+    models: Vec<Model>,
+    sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone)]
+struct Model {
+    name: String,
+    datasets: Vec<DatasetDef>,
+}
+
+#[derive(Debug, Clone)]
+struct DatasetDef {
+    name: String,
+    parent: Option<String>,
+    constraint: Option<SearchExpr>,
+    fields: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Source {
+    name: String,
+    model: String,
+    root: String,
+    when: Pred,
+    fields: Vec<(String, CExpr)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelsFile {
+    model: Vec<ModelFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    name: String,
+    dataset: Vec<DatasetFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatasetFile {
+    name: String,
+    parent: Option<String>,
+    constraint: Option<String>,
+    #[serde(default)]
+    fields: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NormalizationFile {
+    source: Vec<SourceFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceFile {
+    name: String,
+    dataset: String,
+    when: String,
+    fields: toml::Table,
+}
+
+/// A resolved `datamodel=Model.Dataset`: the root dataset whose prefix the
+/// fields carry, and the constraints of the dataset and its ancestors over
+/// prefixed fields.
+#[derive(Debug, Clone)]
+pub(crate) struct DatasetPlan {
+    pub(crate) model: String,
+    pub(crate) root: String,
+    pub(crate) constraints: Vec<Pred>,
+}
+
+fn error(message: String) -> Diagnostic {
+    Diagnostic::error(INVALID, message)
+}
+
+fn parse_search(text: &str, what: &str) -> Result<Option<SearchExpr>, Diagnostic> {
+    let (pipeline, diagnostics) = crate::parse_str(&format!("| search {text}"));
+    let pipeline = pipeline.ok_or_else(|| {
+        error(format!(
+            "{what}: `{text}` is not a search expression: {}",
+            diagnostics.first().map_or("", |d| d.message.as_str())
+        ))
+    })?;
+    match pipeline.commands.into_iter().next().map(|c| c.kind) {
+        Some(CommandKind::Search(expr)) => Ok(expr),
+        _ => Err(error(format!(
+            "{what}: `{text}` is not a search expression"
+        ))),
+    }
+}
+
+fn parse_expr(text: &str, what: &str) -> Result<CExpr, Diagnostic> {
+    let (pipeline, _) = crate::parse_str(&format!("| eval x={text}"));
+    let assignment = pipeline.and_then(|p| match p.commands.into_iter().next().map(|c| c.kind) {
+        Some(CommandKind::Eval(eval)) if eval.assignments.len() == 1 => {
+            eval.assignments.into_iter().next()
+        }
+        _ => None,
+    });
+    let Some(assignment) = assignment else {
+        return Err(error(format!("{what}: `{text}` is not an eval expression")));
+    };
+    let mut errors = Vec::new();
+    let compiled = expr::compile(&assignment.expr, &mut errors);
+    match errors.into_iter().next() {
+        Some(d) => Err(error(format!("{what}: {}", d.message))),
+        None => Ok(compiled),
+    }
+}
+
+/// Put `prefix.` before every field name of a search expression.
+#[allow(clippy::items_after_statements)]
+fn prefixed(expr: &SearchExpr, prefix: &str) -> SearchExpr {
+    let mut expr = expr.clone();
+    fn walk(e: &mut SearchExpr, prefix: &str) {
+        match e {
+            SearchExpr::And(parts, _) | SearchExpr::Or(parts, _) => {
+                for p in parts.iter_mut() {
+                    walk(p, prefix);
+                }
+            }
+            SearchExpr::Not(inner, _) => walk(inner, prefix),
+            SearchExpr::Compare { field, .. } | SearchExpr::In { field, .. } => {
+                field.text = format!("{prefix}.{}", field.text);
+            }
+            SearchExpr::Term(_) | SearchExpr::Subsearch(..) => {}
+        }
+    }
+    walk(&mut expr, prefix);
+    expr
+}
+
+impl Default for DataModels {
+    fn default() -> Self {
+        DataModels::builtin()
+    }
+}
+
+impl DataModels {
+    /// The definitions shipped with rulecheck (the repository's
+    /// `mappings/cim/`).
+    #[must_use]
+    pub fn builtin() -> DataModels {
+        DataModels::from_toml(BUILTIN_MODELS, BUILTIN_NORMALIZATION).unwrap_or(DataModels {
+            models: Vec::new(),
+            sources: Vec::new(),
+        })
+    }
+
+    /// Read `datamodels.toml` and `normalization.toml` from `dir`.
+    pub fn load(dir: &Path) -> Result<DataModels, Vec<Diagnostic>> {
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name)).map_err(|e| {
+                vec![error(format!(
+                    "cannot read {}: {e}",
+                    dir.join(name).display()
+                ))]
+            })
+        };
+        DataModels::from_toml(&read("datamodels.toml")?, &read("normalization.toml")?)
+    }
+
+    /// Data model definitions and normalization maps from their TOML texts.
+    pub fn from_toml(datamodels: &str, normalization: &str) -> Result<DataModels, Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        let models_file: ModelsFile =
+            toml::from_str(datamodels).map_err(|e| vec![error(format!("datamodels.toml: {e}"))])?;
+        let norm_file: NormalizationFile = toml::from_str(normalization)
+            .map_err(|e| vec![error(format!("normalization.toml: {e}"))])?;
+        let mut models = Vec::new();
+        for m in models_file.model {
+            let mut datasets = Vec::new();
+            for d in m.dataset {
+                let what = format!("dataset {}.{}", m.name, d.name);
+                let constraint = match d.constraint.as_deref().map(|c| parse_search(c, &what)) {
+                    Some(Ok(c)) => c,
+                    Some(Err(e)) => {
+                        errors.push(e);
+                        None
+                    }
+                    None => None,
+                };
+                datasets.push(DatasetDef {
+                    name: d.name,
+                    parent: d.parent,
+                    constraint,
+                    fields: d.fields,
+                });
+            }
+            models.push(Model {
+                name: m.name,
+                datasets,
+            });
+        }
+        let mut out = DataModels {
+            models,
+            sources: Vec::new(),
+        };
+        for s in norm_file.source {
+            let what = format!("normalization `{}`", s.name);
+            let Some((model, dataset)) = s.dataset.split_once('.') else {
+                errors.push(error(format!(
+                    "{what}: dataset `{}` is not Model.Dataset",
+                    s.dataset
+                )));
+                continue;
+            };
+            let Some(plan) = out.resolve(model, Some(dataset)) else {
+                errors.push(error(format!("{what}: unknown dataset `{}`", s.dataset)));
+                continue;
+            };
+            let when = match parse_search(&s.when, &what) {
+                Ok(Some(expr)) => {
+                    let mut diags = Vec::new();
+                    let pred = predicate::compile(&expr, &PredEnv { now: 0 }, &mut diags);
+                    errors.extend(diags);
+                    pred
+                }
+                Ok(None) => Pred::All,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            let mut source_fields = Vec::new();
+            for (field, value) in &s.fields {
+                let Some(text) = value.as_str() else {
+                    errors.push(error(format!("{what}: field `{field}` is not a string")));
+                    continue;
+                };
+                match parse_expr(text, &format!("{what}, field `{field}`")) {
+                    Ok(e) => source_fields.push((field.clone(), e)),
+                    Err(e) => errors.push(e),
+                }
+            }
+            out.sources.push(Source {
+                name: s.name,
+                model: plan.model,
+                root: plan.root,
+                when,
+                fields: source_fields,
+            });
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The names of the models, and of each model's datasets.
+    #[must_use]
+    pub fn datasets(&self) -> Vec<(String, Vec<String>)> {
+        self.models
+            .iter()
+            .map(|m| {
+                (
+                    m.name.clone(),
+                    m.datasets.iter().map(|d| d.name.clone()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// The fields of a dataset (its root's, for a child dataset), without
+    /// prefix.
+    #[must_use]
+    pub fn fields(&self, model: &str, dataset: &str) -> Option<Vec<String>> {
+        let plan = self.resolve(model, Some(dataset))?;
+        let m = self.models.iter().find(|m| m.name == plan.model)?;
+        m.datasets
+            .iter()
+            .find(|d| d.name == plan.root)
+            .map(|d| d.fields.clone())
+    }
+
+    /// Resolve `Model` / `Model.Dataset` (a dataset may also be written as
+    /// its path from the root, `Authentication.Failed_Authentication`).
+    pub(crate) fn resolve(&self, model: &str, dataset: Option<&str>) -> Option<DatasetPlan> {
+        let m = self
+            .models
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(model))?;
+        let name = match dataset {
+            Some(path) => path.rsplit('.').next().unwrap_or(path),
+            None => &m.datasets.first()?.name,
+        };
+        let mut current = m
+            .datasets
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name))?;
+        let mut constraints = Vec::new();
+        while let Some(parent) = &current.parent {
+            let parent_def = m.datasets.iter().find(|d| &d.name == parent)?;
+            if let Some(c) = &current.constraint {
+                constraints.push(c.clone());
+            }
+            current = parent_def;
+        }
+        let root = current.name.clone();
+        if let Some(c) = &current.constraint {
+            constraints.push(c.clone());
+        }
+        let mut diags = Vec::new();
+        let constraints = constraints
+            .iter()
+            .map(|c| predicate::compile(&prefixed(c, &root), &PredEnv { now: 0 }, &mut diags))
+            .collect();
+        Some(DatasetPlan {
+            model: m.name.clone(),
+            root,
+            constraints,
+        })
+    }
+
+    /// The data-model form of a raw event for the root dataset
+    /// `model.root`: the event itself when it already has fields with the
+    /// root's prefix, otherwise the fields of the first normalization map
+    /// that applies (prefixed, with `_time` and the internal fields `host`,
+    /// `source`, `sourcetype`, `index`); `None` when the event is not in the
+    /// dataset.
+    pub(crate) fn view<'e>(
+        &self,
+        model: &str,
+        root: &str,
+        event: &'e Event,
+    ) -> Option<Cow<'e, Event>> {
+        let prefix_len = root.len();
+        let in_form = event.keys().any(|k| {
+            k.len() > prefix_len && k.starts_with(root) && k.as_bytes()[prefix_len] == b'.'
+        });
+        if in_form {
+            return Some(Cow::Borrowed(event));
+        }
+        let source = self
+            .sources
+            .iter()
+            .find(|s| s.model == model && s.root == root && s.when.eval(event, &mut None))?;
+        let env = ExprEnv { now: 0 };
+        let mut out = Event::new();
+        if let Some(t) = fields::event_time(event) {
+            out.insert("_time".to_owned(), json_number(t));
+        }
+        for name in INTERNAL_FIELDS {
+            if let Some(v) = event.get(*name) {
+                out.insert((*name).to_owned(), v.clone());
+            }
+        }
+        for (field, e) in &source.fields {
+            if let Some(json) = e.eval(event, &env).to_json() {
+                out.insert(format!("{root}.{field}"), json);
+            }
+        }
+        Some(Cow::Owned(out))
+    }
+
+    /// The data-model forms of a raw event: every normalization map that
+    /// applies, its fields prefixed by the dataset (`Processes.process_name`),
+    /// merged into a copy of the event. Normalizing once and running many
+    /// `tstats` searches on the result skips the per-search mapping.
+    pub fn normalize(&self, event: &Event) -> Event {
+        let mut out = event.clone();
+        let env = ExprEnv { now: 0 };
+        let mut done: Vec<(&str, &str)> = Vec::new();
+        for source in &self.sources {
+            if done.contains(&(source.model.as_str(), source.root.as_str()))
+                || !source.when.eval(event, &mut None)
+            {
+                continue;
+            }
+            done.push((&source.model, &source.root));
+            for (field, e) in &source.fields {
+                if let Some(json) = e.eval(event, &env).to_json() {
+                    out.insert(format!("{}.{field}", source.root), json);
+                }
+            }
+        }
+        if !out.contains_key("_time")
+            && let Some(t) = fields::event_time(event)
+        {
+            out.insert("_time".to_owned(), json_number(t));
+        }
+        out
+    }
+
+    /// The name of the normalization map that applies to an event for a
+    /// dataset, for explanations.
+    pub(crate) fn source_name(&self, model: &str, root: &str, event: &Event) -> Option<&str> {
+        self.sources
+            .iter()
+            .find(|s| s.model == model && s.root == root && s.when.eval(event, &mut None))
+            .map(|s| s.name.as_str())
+    }
+}
+
+/// A diagnostic for an unknown data model.
+pub(crate) fn unknown(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(INVALID, format!("unknown data model `{name}`"))
+        .with_span(span)
+        .with_help("data models are defined in mappings/cim/datamodels.toml")
+}
+
+/// Whether a JSON value is present (not null).
+#[allow(dead_code)]
+pub(crate) fn present(json: Option<&Json>) -> bool {
+    json.is_some_and(|j| !j.is_null())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_definitions_load() {
+        let loaded = DataModels::from_toml(BUILTIN_MODELS, BUILTIN_NORMALIZATION);
+        assert!(loaded.is_ok(), "{:#?}", loaded.err());
+    }
+
+    #[test]
+    fn sysmon_process_creation_maps_to_processes() {
+        let models = DataModels::builtin();
+        let event: Event = serde_json::from_str(
+            r#"{"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+                "Image": "C:\\Windows\\nltest.exe", "Computer": "h"}"#,
+        )
+        .unwrap();
+        let view = models.view("Endpoint", "Processes", &event);
+        assert!(view.is_some(), "{:#?}", models.sources[0].when);
+        let view = view.unwrap();
+        assert_eq!(view["Processes.process_name"], "nltest.exe");
+        assert_eq!(view["Processes.dest"], "h");
+    }
+}

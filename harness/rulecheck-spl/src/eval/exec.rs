@@ -1,0 +1,649 @@
+//! Running compiled stages over rows.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use serde_json::Value as Json;
+
+use super::Context;
+use super::expr::ExprEnv;
+use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
+use super::plan::{ConvKind, JoinKind, SortKey, Stage, TstatsPlan};
+use super::stats;
+use super::time;
+use super::value::{Event, Value, json_number, parse_number, sort_order};
+use crate::ast::StatsFlavor;
+
+/// An event as a result row: a copy with `_time` in epoch seconds when the
+/// event has a time.
+pub(crate) fn materialize(event: &Event) -> Event {
+    let mut row = event.clone();
+    if !matches!(row.get("_time"), Some(Json::Number(_)))
+        && let Some(t) = fields::event_time(event)
+    {
+        row.insert("_time".to_owned(), json_number(t));
+    }
+    row
+}
+
+/// Whether a stage takes each row on its own (and so can be traced for one
+/// event).
+pub(crate) fn is_streaming(stage: &Stage) -> bool {
+    matches!(
+        stage,
+        Stage::Search(_)
+            | Stage::Where(_)
+            | Stage::Eval(_)
+            | Stage::Table(_)
+            | Stage::Fields { .. }
+            | Stage::Rename(_)
+            | Stage::Rex { .. }
+            | Stage::Sed { .. }
+            | Stage::Regex { .. }
+            | Stage::Bin { .. }
+            | Stage::Convert { .. }
+            | Stage::Lookup(_)
+            | Stage::Makemv { .. }
+            | Stage::Spath { .. }
+            | Stage::Iplocation { .. }
+    )
+}
+
+/// The rows a generating stage makes from the input events; `None` when the
+/// stage does not generate.
+pub(crate) fn generate(stage: &Stage, events: &[Event], ctx: &Context) -> Option<Vec<Event>> {
+    match stage {
+        Stage::Search(pred) => Some(
+            events
+                .iter()
+                .filter(|e| pred.eval(e, &mut None))
+                .map(materialize)
+                .collect(),
+        ),
+        Stage::Tstats(plan) => Some(tstats(plan, events, ctx)),
+        Stage::Inputlookup { rows, filter } => Some(
+            rows.iter()
+                .filter(|r| filter.as_ref().is_none_or(|f| f.eval(r, &mut None)))
+                .cloned()
+                .collect(),
+        ),
+        Stage::FromDatamodel(plan) => Some(
+            events
+                .iter()
+                .filter_map(|e| ctx.datamodels.view(&plan.model, &plan.root, e))
+                .filter(|v| plan.constraints.iter().all(|c| c.eval(v, &mut None)))
+                .map(|v| materialize(&v))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn tstats(plan: &TstatsPlan, events: &[Event], ctx: &Context) -> Vec<Event> {
+    let mut rows = Vec::new();
+    for event in events {
+        let view: Cow<'_, Event> = match &plan.dataset {
+            Some(d) => match ctx.datamodels.view(&d.model, &d.root, event) {
+                Some(v) if d.constraints.iter().all(|c| c.eval(&v, &mut None)) => v,
+                _ => continue,
+            },
+            None => Cow::Borrowed(event),
+        };
+        if plan.filter.eval(&view, &mut None) {
+            rows.push(materialize(&view));
+        }
+    }
+    if let Some(span) = plan.span {
+        for row in &mut rows {
+            bin_field(row, "_time", "_time", span);
+        }
+    }
+    if let Some(fill) = &plan.fillnull {
+        for row in &mut rows {
+            for field in &plan.by {
+                if fields::get(row, field).is_none() {
+                    row.insert(field.clone(), Json::String(fill.clone()));
+                }
+            }
+        }
+    }
+    stats::stats(&plan.aggs, &plan.by, &rows, &ExprEnv { now: ctx.now })
+}
+
+fn bin_field(row: &mut Event, field: &str, alias: &str, span: f64) {
+    let Some(v) = fields::value(row, field).as_num() else {
+        return;
+    };
+    let binned = (v / span).floor() * span;
+    row.insert(alias.to_owned(), json_number(binned));
+}
+
+/// Apply a non-generating stage to the rows.
+#[allow(clippy::too_many_lines)]
+pub(crate) fn apply(
+    stage: &Stage,
+    rows: Vec<Event>,
+    events: &[Event],
+    ctx: &Context,
+) -> Vec<Event> {
+    let env = ExprEnv { now: ctx.now };
+    match stage {
+        Stage::Search(pred) => rows
+            .into_iter()
+            .filter(|r| pred.eval(r, &mut None))
+            .collect(),
+        Stage::Where(e) => rows.into_iter().filter(|r| e.holds(r, &env)).collect(),
+        Stage::Eval(assignments) => map(rows, |row| {
+            for (field, e) in assignments {
+                match e.eval(row, &env).to_json() {
+                    Some(json) => row.insert(field.clone(), json),
+                    None => row.remove(field),
+                };
+            }
+        }),
+        Stage::Stats {
+            flavor,
+            aggs,
+            by,
+            window,
+            current,
+        } => match flavor {
+            StatsFlavor::Stats => stats::stats(aggs, by, &rows, &env),
+            StatsFlavor::EventStats => {
+                let mut rows = rows;
+                stats::eventstats(aggs, by, &mut rows, &env);
+                rows
+            }
+            StatsFlavor::StreamStats => {
+                let mut rows = rows;
+                stats::streamstats(aggs, by, &mut rows, *window, *current, &env);
+                rows
+            }
+        },
+        Stage::Tstats(plan) => {
+            let mut out = rows;
+            out.extend(tstats(plan, events, ctx));
+            out
+        }
+        Stage::Table(patterns) => map(rows, |row| {
+            let mut out = Event::new();
+            for pattern in patterns {
+                for name in fields::matching_names(row, pattern) {
+                    if !out.contains_key(name) {
+                        out.insert(name.clone(), row[name].clone());
+                    }
+                }
+            }
+            *row = out;
+        }),
+        Stage::Fields { keep, patterns } => map(rows, |row| {
+            row.retain(|name, _| {
+                let listed = patterns.iter().any(|p| name_matches(p, name));
+                if *keep {
+                    listed || name.starts_with('_')
+                } else {
+                    !listed
+                }
+            });
+        }),
+        Stage::Rename(pairs) => map(rows, |row| {
+            for (from, to) in pairs {
+                rename(row, from, to);
+            }
+        }),
+        Stage::Rex { field, re, all } => map(rows, |row| {
+            let Some(text) = text_of(row, field) else {
+                return;
+            };
+            let matches = re.named_captures(&text, *all);
+            let mut collected: Vec<(String, Vec<Value>)> = Vec::new();
+            for m in matches {
+                for (name, value) in m {
+                    match collected.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, values)) => values.push(Value::Str(value)),
+                        None => collected.push((name, vec![Value::Str(value)])),
+                    }
+                }
+            }
+            for (name, values) in collected {
+                if let Some(json) = Value::multi(values).to_json() {
+                    row.insert(name, json);
+                }
+            }
+        }),
+        Stage::Sed {
+            field,
+            re,
+            replacement,
+            global,
+        } => map(rows, |row| {
+            let value = fields::value(row, field);
+            if value.is_null() {
+                return;
+            }
+            let replaced: Vec<Value> = value
+                .texts()
+                .iter()
+                .map(|t| Value::Str(re.replace(t, replacement, *global)))
+                .collect();
+            if let Some(json) = Value::multi(replaced).to_json() {
+                row.insert(field.clone(), json);
+            }
+        }),
+        Stage::Regex { field, re, negated } => rows
+            .into_iter()
+            .filter(|row| {
+                let hit = if field == "_raw" {
+                    re.is_match(&fields::raw(row))
+                } else {
+                    fields::value(row, field)
+                        .texts()
+                        .iter()
+                        .any(|t| re.is_match(t))
+                };
+                hit != *negated
+            })
+            .collect(),
+        Stage::Bin { field, alias, span } => map(rows, |row| bin_field(row, field, alias, *span)),
+        Stage::Dedup {
+            count,
+            fields: keys,
+            keepempty,
+            consecutive,
+            sort,
+        } => {
+            let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
+            let mut previous: Option<Vec<String>> = None;
+            let mut out = Vec::new();
+            for row in rows {
+                let key: Option<Vec<String>> = keys
+                    .iter()
+                    .map(|k| fields::value(&row, k).texts().into_iter().next())
+                    .collect();
+                let Some(key) = key else {
+                    if *keepempty {
+                        out.push(row);
+                    }
+                    continue;
+                };
+                if *consecutive {
+                    if previous.as_ref() != Some(&key) {
+                        out.push(row);
+                    }
+                    previous = Some(key);
+                    continue;
+                }
+                let n = seen.entry(key).or_insert(0);
+                *n += 1;
+                if *n <= *count {
+                    out.push(row);
+                }
+            }
+            if !sort.is_empty() {
+                sort_rows(&mut out, sort);
+            }
+            out
+        }
+        Stage::Sort { limit, keys } => {
+            let mut rows = rows;
+            sort_rows(&mut rows, keys);
+            if *limit > 0 {
+                rows.truncate(*limit);
+            }
+            rows
+        }
+        Stage::Head(n) => rows.into_iter().take(*n).collect(),
+        Stage::Tail(n) => {
+            let skip = rows.len().saturating_sub(*n);
+            rows.into_iter().skip(skip).rev().collect()
+        }
+        Stage::Fillnull {
+            value,
+            fields: list,
+        } => {
+            let names: Vec<String> = if list.is_empty() {
+                let mut names: Vec<String> = Vec::new();
+                for row in &rows {
+                    for k in row.keys() {
+                        if !names.contains(k) {
+                            names.push(k.clone());
+                        }
+                    }
+                }
+                names
+            } else {
+                list.clone()
+            };
+            let fill = match parse_number(value) {
+                Some(n) => json_number(n),
+                None => Json::String(value.clone()),
+            };
+            map(rows, |row| {
+                for name in &names {
+                    let empty = match row.get(name) {
+                        None | Some(Json::Null) => true,
+                        Some(Json::String(s)) => s.is_empty(),
+                        _ => false,
+                    };
+                    if empty {
+                        row.insert(name.clone(), fill.clone());
+                    }
+                }
+            })
+        }
+        Stage::Convert {
+            format,
+            conversions,
+        } => map(rows, |row| {
+            for c in conversions {
+                let names: Vec<String> = fields::matching_names(row, &c.field)
+                    .into_iter()
+                    .cloned()
+                    .collect();
+                for name in names {
+                    let value = fields::value(row, &name);
+                    let converted: Vec<Value> = value
+                        .items()
+                        .iter()
+                        .map(|v| match c.kind {
+                            ConvKind::Ctime => v.as_num().map_or_else(
+                                || v.clone(),
+                                |t| Value::Str(time::strftime(t, format)),
+                            ),
+                            ConvKind::Mktime => v
+                                .as_text()
+                                .and_then(|t| time::strptime(&t, format))
+                                .map_or_else(|| v.clone(), Value::Num),
+                            ConvKind::Num => v.as_num().map_or_else(|| v.clone(), Value::Num),
+                            ConvKind::None => v.clone(),
+                        })
+                        .collect();
+                    let target = c.alias.clone().unwrap_or(name);
+                    if let Some(json) = Value::multi(converted).to_json() {
+                        row.insert(target, json);
+                    }
+                }
+            }
+        }),
+        Stage::Lookup(plan) => map(rows, |row| {
+            let hits = plan.table.matches(row, &plan.inputs);
+            if hits.is_empty() {
+                return;
+            }
+            for (column, field) in &plan.outputs {
+                if plan.only_new && fields::get(row, field).is_some() {
+                    continue;
+                }
+                if let Some(json) = plan.table.output(&hits, *column).to_json() {
+                    row.insert(field.clone(), json);
+                }
+            }
+        }),
+        Stage::Inputlookup { .. } | Stage::FromDatamodel(_) => {
+            let mut out = rows;
+            out.extend(generate(stage, events, ctx).unwrap_or_default());
+            out
+        }
+        Stage::Makemv {
+            field,
+            delim,
+            tokenizer,
+        } => map(rows, |row| {
+            let Some(text) = text_of(row, field) else {
+                return;
+            };
+            let parts: Vec<Value> = match tokenizer {
+                Some(re) => re.find_all(&text).into_iter().map(Value::Str).collect(),
+                None => text
+                    .split(delim.as_str())
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Value::Str(s.to_owned()))
+                    .collect(),
+            };
+            if let Some(json) = Value::multi(parts).to_json() {
+                row.insert(field.clone(), json);
+            }
+        }),
+        Stage::Mvexpand { field, limit } => {
+            let mut out = Vec::new();
+            for row in rows {
+                match row.get(field) {
+                    Some(Json::Array(items)) => {
+                        for item in items.iter().take(*limit) {
+                            let mut copy = row.clone();
+                            copy.insert(field.clone(), item.clone());
+                            out.push(copy);
+                        }
+                    }
+                    Some(_) => out.push(row),
+                    None => {}
+                }
+            }
+            out
+        }
+        Stage::Spath {
+            input,
+            output,
+            path,
+        } => map(rows, |row| {
+            spath(row, input, output.as_deref(), path.as_deref());
+        }),
+        Stage::Join {
+            kind,
+            fields: keys,
+            max,
+            sub,
+        } => {
+            let right = sub.run(events, ctx).unwrap_or_default();
+            let mut out = Vec::new();
+            for row in rows {
+                let key: Vec<Option<String>> = keys
+                    .iter()
+                    .map(|k| fields::value(&row, k).texts().into_iter().next())
+                    .collect();
+                let matches: Vec<&Event> = right
+                    .iter()
+                    .filter(|r| {
+                        key.iter().zip(keys).all(|(v, k)| {
+                            v.is_some() && fields::value(r, k).texts().into_iter().next() == *v
+                        })
+                    })
+                    .take(if *max == 0 { usize::MAX } else { *max })
+                    .collect();
+                if matches.is_empty() {
+                    if *kind == JoinKind::Left {
+                        out.push(row);
+                    }
+                    continue;
+                }
+                for m in matches {
+                    let mut joined = row.clone();
+                    for (k, v) in m {
+                        joined.insert(k.clone(), v.clone());
+                    }
+                    out.push(joined);
+                }
+            }
+            out
+        }
+        Stage::Iplocation {
+            field,
+            prefix,
+            table,
+        } => {
+            let Some(table) = table else {
+                return rows;
+            };
+            let Some(cidr) = table.column("cidr") else {
+                return rows;
+            };
+            map(rows, |row| {
+                let Some(ip) = fields::value(row, field).texts().into_iter().next() else {
+                    return;
+                };
+                let hit = table.rows.iter().position(|r| {
+                    r.get(cidr)
+                        .is_some_and(|c| super::functions::cidr_match(c, &ip))
+                });
+                let Some(hit) = hit else {
+                    return;
+                };
+                for (column, name) in table.header.iter().enumerate() {
+                    if column == cidr {
+                        continue;
+                    }
+                    if let Some(json) = table.output(&[hit], column).to_json() {
+                        row.insert(format!("{prefix}{name}"), json);
+                    }
+                }
+            })
+        }
+        Stage::Append(sub) => {
+            let mut out = rows;
+            out.extend(sub.run(events, ctx).unwrap_or_default());
+            out
+        }
+    }
+}
+
+fn map(mut rows: Vec<Event>, mut f: impl FnMut(&mut Event)) -> Vec<Event> {
+    for row in &mut rows {
+        f(row);
+    }
+    rows
+}
+
+fn text_of(row: &Event, field: &str) -> Option<String> {
+    if field == "_raw" {
+        return Some(fields::raw(row).into_owned());
+    }
+    fields::value(row, field).texts().into_iter().next()
+}
+
+/// `rename from AS to`, with `*` wildcards.
+fn rename(row: &mut Event, from: &str, to: &str) {
+    if !from.contains('*') {
+        if let Some(v) = row.shift_remove(from) {
+            row.insert(to.to_owned(), v);
+        }
+        return;
+    }
+    let names: Vec<String> = row.keys().cloned().collect();
+    for name in names {
+        if let Some(captures) = wildcard_captures(from, &name) {
+            let target = fill_wildcards(to, &captures);
+            if let Some(v) = row.shift_remove(&name) {
+                row.insert(target, v);
+            }
+        }
+    }
+}
+
+fn sort_rows(rows: &mut [Event], keys: &[SortKey]) {
+    rows.sort_by(|a, b| {
+        for key in keys {
+            let (x, y) = (
+                fields::value(a, &key.field).texts().into_iter().next(),
+                fields::value(b, &key.field).texts().into_iter().next(),
+            );
+            let ordering = match (x, y) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(_), None) => Ordering::Less,
+                (Some(x), Some(y)) => match key.numeric {
+                    Some(true) => parse_number(&x)
+                        .unwrap_or(f64::NAN)
+                        .total_cmp(&parse_number(&y).unwrap_or(f64::NAN)),
+                    Some(false) => x.cmp(&y),
+                    None => sort_order(&x, &y),
+                },
+            };
+            let ordering = if key.descending {
+                ordering.reverse()
+            } else {
+                ordering
+            };
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+        }
+        Ordering::Equal
+    });
+}
+
+/// `spath`: parse the JSON in `input`; with a path, put the value there
+/// into `output` (default: the path); without, flatten every leaf into
+/// dotted fields (`a.b`, arrays as `a{}`).
+fn spath(row: &mut Event, input: &str, output: Option<&str>, path: Option<&str>) {
+    let Some(text) = text_of(row, input) else {
+        return;
+    };
+    let Ok(json) = serde_json::from_str::<Json>(&text) else {
+        return;
+    };
+    if let Some(path) = path {
+        let mut current = vec![&json];
+        for part in path.split('.') {
+            let (name, array) = match part.strip_suffix("{}") {
+                Some(n) => (n, true),
+                None => (part, false),
+            };
+            current = current
+                .into_iter()
+                .filter_map(|j| {
+                    if name.is_empty() {
+                        Some(j)
+                    } else {
+                        j.get(name)
+                    }
+                })
+                .flat_map(|j| match (array, j) {
+                    (true, Json::Array(items)) => items.iter().collect(),
+                    _ => vec![j],
+                })
+                .collect();
+        }
+        let values: Vec<Value> = current.into_iter().map(Value::from_json).collect();
+        if let Some(out) = Value::multi(values).to_json() {
+            row.insert(output.unwrap_or(path).to_owned(), out);
+        }
+    } else {
+        let mut leaves: Vec<(String, Json)> = Vec::new();
+        flatten("", &json, &mut leaves);
+        for (k, v) in leaves {
+            match row.get_mut(&k) {
+                Some(Json::Array(items)) => items.push(v),
+                Some(existing) => {
+                    let old = existing.take();
+                    *existing = Json::Array(vec![old, v]);
+                }
+                None => {
+                    row.insert(k, v);
+                }
+            }
+        }
+    }
+}
+
+fn flatten(prefix: &str, json: &Json, out: &mut Vec<(String, Json)>) {
+    match json {
+        Json::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        Json::Array(items) => {
+            let key = format!("{prefix}{{}}");
+            for item in items {
+                flatten(&key, item, out);
+            }
+        }
+        other => out.push((prefix.to_owned(), other.clone())),
+    }
+}

@@ -1,0 +1,160 @@
+//! Compilation of a parsed pipeline into a [`Search`] and its evaluation
+//! over events.
+
+mod datamodel;
+mod diag;
+mod exec;
+mod explain;
+mod expr;
+mod fields;
+mod functions;
+mod lookup;
+mod pattern;
+mod plan;
+mod predicate;
+mod stats;
+mod time;
+mod value;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use rulecheck_core::Diagnostic;
+
+pub use datamodel::DataModels;
+pub use diag::{INVALID, UNSUPPORTED};
+pub use explain::{ExplainTrace, PredicateResult, StageTrace};
+pub use value::Event;
+
+use crate::{Expanded, Macros, Pipeline};
+
+/// What compiling and running a search needs from the caller.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// "Now" in epoch seconds: `earliest=-24h`, `now()` and
+    /// `relative_time` are relative to it, never to the wall clock.
+    pub now: i64,
+    /// Where `lookup` and `inputlookup` find their tables (the
+    /// `security_content` `lookups/` layout).
+    pub lookups_dir: Option<PathBuf>,
+    /// The CIM data models and normalization maps `tstats` uses.
+    pub datamodels: DataModels,
+}
+
+impl Context {
+    /// A context at `now` with the built-in data models and no lookups.
+    #[must_use]
+    pub fn new(now: i64) -> Context {
+        Context {
+            now,
+            lookups_dir: None,
+            datamodels: DataModels::builtin(),
+        }
+    }
+}
+
+/// A compiled search: compile once, run on many event sets.
+#[derive(Debug, Clone)]
+pub struct Search {
+    stages: Vec<plan::StagePlan>,
+}
+
+/// A failure of the harness while running a search (not a problem of the
+/// rule, which compilation reports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The search has no stages.
+    Empty,
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Empty => f.write_str("the search has no commands"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Compile a parsed pipeline. Diagnostic spans point into the expanded text
+/// the pipeline was parsed from; map them with [`Expanded::original_span`].
+pub fn compile(pipeline: &Pipeline, ctx: &Context) -> Result<Search, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let search = compile_pipeline(pipeline, ctx, &mut errors);
+    if errors.is_empty() {
+        Ok(search)
+    } else {
+        Err(errors)
+    }
+}
+
+pub(crate) fn compile_pipeline(
+    pipeline: &Pipeline,
+    ctx: &Context,
+    errors: &mut Vec<Diagnostic>,
+) -> Search {
+    Search {
+        stages: plan::compile_commands(&pipeline.commands, ctx, errors),
+    }
+}
+
+/// Expand macros, parse and compile `query`; every diagnostic points into
+/// `query`.
+pub fn compile_str(query: &str, macros: &Macros, ctx: &Context) -> Result<Search, Vec<Diagnostic>> {
+    let expanded = crate::expand(query, macros)?;
+    let (pipeline, diagnostics) = crate::parse(&expanded);
+    let Some(pipeline) = pipeline else {
+        return Err(diagnostics);
+    };
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    compile(&pipeline, ctx).map_err(|errors| remap(errors, &expanded))
+}
+
+fn remap(mut errors: Vec<Diagnostic>, expanded: &Expanded) -> Vec<Diagnostic> {
+    for d in &mut errors {
+        if let Some(span) = d.span {
+            d.span = Some(expanded.original_span(span));
+        }
+    }
+    errors
+}
+
+impl Search {
+    /// Run the search over `events`: for a plain search the matching events
+    /// (with `_time` in epoch seconds), for `stats`, `table` and the like
+    /// the result rows.
+    pub fn run(&self, events: &[Event], ctx: &Context) -> Result<Vec<Event>, RunError> {
+        let (first, rest) = self.stages.split_first().ok_or(RunError::Empty)?;
+        let mut rows = match exec::generate(&first.stage, events, ctx) {
+            Some(rows) => rows,
+            None => exec::apply(
+                &first.stage,
+                events.iter().map(exec::materialize).collect(),
+                events,
+                ctx,
+            ),
+        };
+        for stage in rest {
+            rows = exec::apply(&stage.stage, rows, events, ctx);
+        }
+        Ok(rows)
+    }
+
+    /// Why the search did or did not produce results, stage by stage, with
+    /// the predicates of the base search, `tstats` and `where` evaluated on
+    /// `events[event_index]`.
+    #[must_use]
+    pub fn explain(&self, events: &[Event], ctx: &Context, event_index: usize) -> ExplainTrace {
+        explain::explain(&self.stages, events, ctx, event_index)
+    }
+
+    /// The names of the stages, in order.
+    #[must_use]
+    pub fn stage_names(&self) -> Vec<&str> {
+        self.stages.iter().map(|s| s.name.as_str()).collect()
+    }
+}

@@ -1,0 +1,384 @@
+//! Matchers built once at compile time: field-value wildcards, search terms
+//! over the raw text with Splunk's segmentation, and regular expressions.
+
+use std::fmt;
+
+/// Splunk's default major breakers (`segmenters.conf`), the single
+/// characters; `*` is left out because in a search term it is a wildcard.
+pub(crate) const MAJOR_BREAKERS: &str = "[]<>(){}|!;,'\"\n\r\t &?+ ";
+/// Splunk's default minor breakers.
+pub(crate) const MINOR_BREAKERS: &str = "/:=@.-$#%\\_";
+
+/// A field value with `*` wildcards, matched against the whole value.
+#[derive(Debug, Clone)]
+pub(crate) struct Glob {
+    kind: GlobKind,
+}
+
+#[derive(Debug, Clone)]
+enum GlobKind {
+    /// `*`: any value.
+    Any,
+    /// No wildcard.
+    Exact { text: String, case: bool },
+    /// `text*`.
+    Prefix { text: String, case: bool },
+    /// `*text`.
+    Suffix { text: String, case: bool },
+    /// Anything else, as an anchored regex.
+    Regex(regex::Regex),
+}
+
+impl Glob {
+    /// A pattern; `case` makes it case-sensitive.
+    pub(crate) fn new(pattern: &str, case: bool) -> Glob {
+        let stars = pattern.matches('*').count();
+        let kind = if pattern.chars().all(|c| c == '*') && stars > 0 {
+            GlobKind::Any
+        } else if stars == 0 {
+            GlobKind::Exact {
+                text: pattern.to_owned(),
+                case,
+            }
+        } else if stars == 1 && pattern.ends_with('*') {
+            GlobKind::Prefix {
+                text: pattern[..pattern.len() - 1].to_owned(),
+                case,
+            }
+        } else if stars == 1 && pattern.starts_with('*') {
+            GlobKind::Suffix {
+                text: pattern[1..].to_owned(),
+                case,
+            }
+        } else {
+            let body: Vec<String> = pattern.split('*').map(regex::escape).collect();
+            let flags = if case { "(?s)" } else { "(?is)" };
+            let re = format!("{flags}\\A{}\\z", body.join(".*"));
+            match regex::Regex::new(&re) {
+                Ok(re) => GlobKind::Regex(re),
+                Err(_) => GlobKind::Exact {
+                    text: pattern.to_owned(),
+                    case,
+                },
+            }
+        };
+        Glob { kind }
+    }
+
+    /// Whether the pattern is `*` alone.
+    pub(crate) fn is_any(&self) -> bool {
+        matches!(self.kind, GlobKind::Any)
+    }
+
+    /// Whether `value` matches.
+    pub(crate) fn matches(&self, value: &str) -> bool {
+        match &self.kind {
+            GlobKind::Any => true,
+            GlobKind::Exact { text, case } => eq(value, text, *case),
+            GlobKind::Prefix { text, case } => value
+                .get(..text.len())
+                .is_some_and(|head| eq(head, text, *case)),
+            GlobKind::Suffix { text, case } => value
+                .len()
+                .checked_sub(text.len())
+                .and_then(|at| value.get(at..))
+                .is_some_and(|tail| eq(tail, text, *case)),
+            GlobKind::Regex(re) => re.is_match(value),
+        }
+    }
+}
+
+fn eq(a: &str, b: &str, case: bool) -> bool {
+    if case {
+        a == b
+    } else if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
+/// A bare search term or quoted phrase matched against the raw text.
+///
+/// The term matches where its text occurs (case-insensitively, unless
+/// `CASE()`), starting at the beginning of the raw text or after a breaker
+/// and ending at its end or before a breaker; a term that begins (ends) with
+/// a breaker or a wildcard needs no boundary on that side. Breakers are the
+/// major and minor ones, or for `TERM()` the major ones and `=` (so that
+/// `TERM(x)` also matches a whole field value of the `key=value` raw text
+/// built for events without `_raw`). A `*` matches any text.
+#[derive(Debug, Clone)]
+pub(crate) struct TermMatcher {
+    re: Option<regex::Regex>,
+}
+
+impl TermMatcher {
+    /// A matcher for `text`; `term` for `TERM()`, `case` for `CASE()`.
+    pub(crate) fn new(text: &str, term: bool, case: bool) -> TermMatcher {
+        if text.chars().all(|c| c == '*') {
+            return TermMatcher { re: None };
+        }
+        let breakers: String = if term {
+            format!("{MAJOR_BREAKERS}=")
+        } else {
+            format!("{MAJOR_BREAKERS}{MINOR_BREAKERS}")
+        };
+        let class = format!("[{}]", regex::escape(&breakers));
+        let is_breaker = |c: char| c == '*' || breakers.contains(c);
+        let left = if text.starts_with(is_breaker) {
+            String::new()
+        } else {
+            format!("(?:\\A|{class})")
+        };
+        let right = if text.ends_with(is_breaker) {
+            String::new()
+        } else {
+            format!("(?:{class}|\\z)")
+        };
+        let body: Vec<String> = text.split('*').map(regex::escape).collect();
+        let flags = if case { "(?s)" } else { "(?is)" };
+        let re = regex::Regex::new(&format!("{flags}{left}{}{right}", body.join(".*"))).ok();
+        TermMatcher { re }
+    }
+
+    /// Whether the raw text contains the term.
+    pub(crate) fn matches(&self, raw: &str) -> bool {
+        self.re.as_ref().is_none_or(|re| re.is_match(raw))
+    }
+}
+
+/// How many steps a backtracking regex may take on one input.
+const BACKTRACK_LIMIT: usize = 1_000_000;
+
+/// A regular expression in PCRE syntax: Rust's linear-time `regex` when it
+/// accepts the pattern, `fancy-regex` (look-around, back-references) with a
+/// backtracking limit otherwise.
+#[derive(Clone)]
+pub(crate) enum Re {
+    /// Linear time.
+    Std(regex::Regex),
+    /// Backtracking.
+    Fancy(fancy_regex::Regex),
+}
+
+impl fmt::Debug for Re {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/{}/", self.as_str())
+    }
+}
+
+impl Re {
+    /// Compile `pattern`; the error is a message for a diagnostic.
+    pub(crate) fn new(pattern: &str) -> Result<Re, String> {
+        let pattern = translate_pcre(pattern);
+        match regex::Regex::new(&pattern) {
+            Ok(re) => Ok(Re::Std(re)),
+            Err(std_error) => fancy_regex::RegexBuilder::new(&pattern)
+                .backtrack_limit(BACKTRACK_LIMIT)
+                .build()
+                .map(Re::Fancy)
+                .map_err(|_| std_error.to_string()),
+        }
+    }
+
+    /// The pattern.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Re::Std(re) => re.as_str(),
+            Re::Fancy(re) => re.as_str(),
+        }
+    }
+
+    /// Whether the pattern matches somewhere in `text` (a backtracking
+    /// pattern that exceeds its limit does not match).
+    pub(crate) fn is_match(&self, text: &str) -> bool {
+        match self {
+            Re::Std(re) => re.is_match(text),
+            Re::Fancy(re) => re.is_match(text).unwrap_or(false),
+        }
+    }
+
+    /// The named groups' texts of each match (all matches when `all`, the
+    /// first otherwise).
+    pub(crate) fn named_captures(&self, text: &str, all: bool) -> Vec<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        match self {
+            Re::Std(re) => {
+                for caps in re.captures_iter(text) {
+                    let row = re
+                        .capture_names()
+                        .flatten()
+                        .filter_map(|name| {
+                            caps.name(name)
+                                .map(|m| (name.to_owned(), m.as_str().to_owned()))
+                        })
+                        .collect();
+                    out.push(row);
+                    if !all {
+                        break;
+                    }
+                }
+            }
+            Re::Fancy(re) => {
+                for caps in re.captures_iter(text).map_while(Result::ok) {
+                    let row = re
+                        .capture_names()
+                        .flatten()
+                        .filter_map(|name| {
+                            caps.name(name)
+                                .map(|m| (name.to_owned(), m.as_str().to_owned()))
+                        })
+                        .collect();
+                    out.push(row);
+                    if !all {
+                        break;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The texts of every match (the first group when there is one).
+    pub(crate) fn find_all(&self, text: &str) -> Vec<String> {
+        match self {
+            Re::Std(re) => re
+                .captures_iter(text)
+                .filter_map(|c| c.get(1).or_else(|| c.get(0)))
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            Re::Fancy(re) => re
+                .captures_iter(text)
+                .map_while(Result::ok)
+                .filter_map(|c| c.get(1).or_else(|| c.get(0)))
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+        }
+    }
+
+    /// `text` with matches replaced by `replacement`, in which `\1` … `\9`
+    /// are the groups; every match when `global`, the first otherwise.
+    pub(crate) fn replace(&self, text: &str, replacement: &str, global: bool) -> String {
+        let rep = translate_replacement(replacement);
+        let limit = usize::from(!global);
+        match self {
+            Re::Std(re) => re.replacen(text, limit, rep.as_str()).into_owned(),
+            Re::Fancy(re) => re.replacen(text, limit, rep.as_str()).into_owned(),
+        }
+    }
+}
+
+/// PCRE spellings the Rust engines read differently: `\/` (an escaped
+/// slash, common in SPL) is a plain `/`; `\Q…\E` quotes a literal.
+fn translate_pcre(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek() == Some(&'Q') {
+            // `\Q…\E`: a literal.
+            chars.next();
+            let mut literal = String::new();
+            while let Some(l) = chars.next() {
+                if l == '\\' && chars.peek() == Some(&'E') {
+                    chars.next();
+                    break;
+                }
+                literal.push(l);
+            }
+            out.push_str(&regex::escape(&literal));
+            continue;
+        }
+        if c == '\\' {
+            match chars.next() {
+                Some(next @ ('/' | '"' | '\'' | '<' | '>' | '%' | '@' | '`' | '=' | ':' | ',')) => {
+                    out.push_str(&regex::escape(&next.to_string()));
+                }
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push_str("\\\\"),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[allow(clippy::format_push_string)]
+/// A PCRE / sed replacement (`\1`, `$1`, `&`-free) in the `regex` crate's
+/// syntax (`${1}`, `$$`).
+fn translate_replacement(replacement: &str) -> String {
+    let mut out = String::new();
+    let mut chars = replacement.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek() {
+                Some(d) if d.is_ascii_digit() => {
+                    out.push_str(&format!("${{{d}}}"));
+                    chars.next();
+                }
+                Some(&other) => {
+                    out.push(other);
+                    chars.next();
+                }
+                None => out.push('\\'),
+            },
+            '$' => match chars.peek() {
+                Some(d) if d.is_ascii_digit() => {
+                    out.push_str(&format!("${{{d}}}"));
+                    chars.next();
+                }
+                _ => out.push_str("$$"),
+            },
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_kinds() {
+        assert!(Glob::new("cmd.exe", false).matches("CMD.EXE"));
+        assert!(!Glob::new("cmd.exe", true).matches("CMD.EXE"));
+        assert!(Glob::new("*\\cmd.exe", false).matches("C:\\Windows\\cmd.exe"));
+        assert!(Glob::new("c:\\*", false).matches("C:\\x"));
+        assert!(Glob::new("*app*data*", false).matches("x\\AppData\\y"));
+        assert!(!Glob::new("*app*data", false).matches("x\\AppData\\y"));
+        assert!(Glob::new("*", false).matches(""));
+    }
+
+    #[test]
+    fn terms_respect_breakers() {
+        let t = TermMatcher::new("cmstp.exe", false, false);
+        assert!(t.matches("Image=C:\\Windows\\cmstp.exe x"));
+        assert!(!t.matches("Image=C:\\Windows\\xcmstp.exe"));
+        assert!(TermMatcher::new("exe", false, false).matches("a.exe"));
+        assert!(!TermMatcher::new("ex", false, false).matches("a.exe"));
+        assert!(TermMatcher::new("/s", false, false).matches("cmstp /s x"));
+        assert!(TermMatcher::new("EventCode=4688", true, false).matches("a EventCode=4688 b"));
+        assert!(!TermMatcher::new("Code=4688", true, false).matches("a EventCode=4688 b"));
+        assert!(
+            TermMatcher::new("ProcessRollup2", true, false)
+                .matches("a event_simpleName=ProcessRollup2")
+        );
+        assert!(
+            !TermMatcher::new("Rollup2", true, false).matches("a event_simpleName=ProcessRollup2")
+        );
+        assert!(TermMatcher::new("cm*", false, false).matches("x cmstp"));
+        assert!(!TermMatcher::new("CMSTP", false, true).matches("x cmstp"));
+    }
+
+    #[test]
+    fn replacement_groups() {
+        let re = Re::new("(a)(b)").unwrap();
+        assert_eq!(re.replace("abab", "\\2\\1", true), "baba");
+        assert_eq!(re.replace("abab", "\\2\\1", false), "baab");
+        assert!(Re::new("(?<=a)b").is_ok());
+    }
+}

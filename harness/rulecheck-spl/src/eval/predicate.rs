@@ -1,0 +1,298 @@
+//! The compiled search language (base search, `search`, `tstats … where`).
+
+use rulecheck_core::{Diagnostic, Span};
+
+use super::diag::unsupported;
+use super::fields::{self, any_text};
+use super::pattern::{Glob, TermMatcher};
+use super::time::relative_time;
+use super::value::{Event, parse_number};
+use crate::ast::{CompareOp, Directive, SearchExpr, SearchValue};
+
+/// Fields every event is taken to have when it does not say otherwise:
+/// offline, the events given are the index.
+const IMPLIED_FIELDS: &[&str] = &["index", "splunk_server", "_index_earliest", "_index_latest"];
+
+/// A compiled search expression.
+#[derive(Debug, Clone)]
+pub(crate) enum Pred {
+    /// Always true (`*`, an empty search).
+    All,
+    /// Every part.
+    And(Vec<Pred>),
+    /// Any part.
+    Or(Vec<Pred>),
+    /// The negation.
+    Not(Box<Pred>),
+    /// A term or phrase over the raw text.
+    Term { label: String, matcher: TermMatcher },
+    /// `field=value` / `field!=value` with wildcards.
+    Match {
+        label: String,
+        field: String,
+        negated: bool,
+        glob: Glob,
+    },
+    /// `field IN (…)`.
+    In {
+        label: String,
+        field: String,
+        globs: Vec<Glob>,
+    },
+    /// `field<value` and the other orderings.
+    Order {
+        label: String,
+        field: String,
+        op: CompareOp,
+        value: String,
+    },
+    /// `earliest=` / `latest=`: the event time is at or after (before) the
+    /// bound.
+    Time {
+        label: String,
+        bound: f64,
+        earliest: bool,
+    },
+    /// A comparison on a field the events are taken to have
+    /// ([`IMPLIED_FIELDS`]) when the event lacks it.
+    Implied { field: String, inner: Box<Pred> },
+}
+
+/// What the compiler needs to know.
+pub(crate) struct PredEnv {
+    /// The pinned "now".
+    pub(crate) now: i64,
+}
+
+/// Compile a search expression.
+pub(crate) fn compile(expr: &SearchExpr, env: &PredEnv, errors: &mut Vec<Diagnostic>) -> Pred {
+    match expr {
+        SearchExpr::And(parts, _) => {
+            Pred::And(parts.iter().map(|p| compile(p, env, errors)).collect())
+        }
+        SearchExpr::Or(parts, _) => {
+            Pred::Or(parts.iter().map(|p| compile(p, env, errors)).collect())
+        }
+        SearchExpr::Not(inner, _) => Pred::Not(Box::new(compile(inner, env, errors))),
+        SearchExpr::Term(value) => {
+            if value.text.chars().all(|c| c == '*') && value.directive.is_none() {
+                return Pred::All;
+            }
+            Pred::Term {
+                label: label_value(value),
+                matcher: TermMatcher::new(
+                    &value.text,
+                    value.directive == Some(Directive::Term),
+                    value.directive == Some(Directive::Case),
+                ),
+            }
+        }
+        SearchExpr::Compare {
+            field,
+            op,
+            value,
+            span,
+        } => compare(&field.text, *op, value, *span, env, errors),
+        SearchExpr::In { field, values, .. } => {
+            let label = format!(
+                "{} IN ({})",
+                field.text,
+                values
+                    .iter()
+                    .map(label_value)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let pred = Pred::In {
+                label,
+                field: field.text.clone(),
+                globs: values
+                    .iter()
+                    .map(|v| Glob::new(&v.text, v.directive == Some(Directive::Case)))
+                    .collect(),
+            };
+            implied(&field.text, pred)
+        }
+        SearchExpr::Subsearch(_, span) => {
+            errors.push(unsupported("a subsearch in a search", *span));
+            Pred::All
+        }
+    }
+}
+
+fn compare(
+    field: &str,
+    op: CompareOp,
+    value: &SearchValue,
+    span: Span,
+    env: &PredEnv,
+    errors: &mut Vec<Diagnostic>,
+) -> Pred {
+    let label = format!("{field}{}{}", op_text(op), label_value(value));
+    let lower = field.to_ascii_lowercase();
+    if matches!(lower.as_str(), "earliest" | "latest") && op == CompareOp::Eq {
+        let Some(bound) = relative_time(env.now, &value.text) else {
+            errors.push(
+                Diagnostic::error(
+                    super::diag::UNSUPPORTED,
+                    format!("unsupported time specifier `{}`", value.text),
+                )
+                .with_span(span),
+            );
+            return Pred::All;
+        };
+        #[allow(clippy::cast_precision_loss)]
+        return Pred::Time {
+            label,
+            bound: bound as f64,
+            earliest: lower == "earliest",
+        };
+    }
+    let pred = match op {
+        CompareOp::Eq | CompareOp::Ne => Pred::Match {
+            label,
+            field: field.to_owned(),
+            negated: op == CompareOp::Ne,
+            glob: Glob::new(&value.text, value.directive == Some(Directive::Case)),
+        },
+        _ => Pred::Order {
+            label,
+            field: field.to_owned(),
+            op,
+            value: value.text.clone(),
+        },
+    };
+    implied(field, pred)
+}
+
+fn implied(field: &str, pred: Pred) -> Pred {
+    if IMPLIED_FIELDS.contains(&field) {
+        Pred::Implied {
+            field: field.to_owned(),
+            inner: Box::new(pred),
+        }
+    } else {
+        pred
+    }
+}
+
+fn op_text(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "=",
+        CompareOp::Ne => "!=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+    }
+}
+
+fn label_value(value: &SearchValue) -> String {
+    let text = if value.quoted {
+        format!("\"{}\"", value.text)
+    } else {
+        value.text.clone()
+    };
+    match value.directive {
+        Some(Directive::Term) => format!("TERM({text})"),
+        Some(Directive::Case) => format!("CASE({text})"),
+        None => text,
+    }
+}
+
+impl Pred {
+    /// Whether the event satisfies the expression. `raw` caches the raw
+    /// text, built on first use.
+    pub(crate) fn eval<'e>(
+        &self,
+        event: &'e Event,
+        raw: &mut Option<std::borrow::Cow<'e, str>>,
+    ) -> bool {
+        match self {
+            Pred::All => true,
+            Pred::And(parts) => parts.iter().all(|p| p.eval(event, raw)),
+            Pred::Or(parts) => parts.iter().any(|p| p.eval(event, raw)),
+            Pred::Not(inner) => !inner.eval(event, raw),
+            Pred::Term { matcher, .. } => {
+                let text = raw.get_or_insert_with(|| fields::raw(event));
+                matcher.matches(text)
+            }
+            Pred::Match {
+                field,
+                negated,
+                glob,
+                ..
+            } => match fields::get(event, field) {
+                None => false,
+                Some(json) if glob.is_any() => !negated || json.is_null(),
+                Some(json) => any_text(json, &mut |s| glob.matches(s)) != *negated,
+            },
+            Pred::In { field, globs, .. } => fields::get(event, field)
+                .is_some_and(|json| any_text(json, &mut |s| globs.iter().any(|g| g.matches(s)))),
+            Pred::Order {
+                field, op, value, ..
+            } => fields::get(event, field)
+                .is_some_and(|json| any_text(json, &mut |s| ordered(s, *op, value))),
+            Pred::Time {
+                bound, earliest, ..
+            } => fields::event_time(event)
+                .is_some_and(|t| if *earliest { t >= *bound } else { t < *bound }),
+            Pred::Implied { field, inner } => {
+                fields::get(event, field).is_none() || inner.eval(event, raw)
+            }
+        }
+    }
+
+    /// Each leaf predicate's text and result on the event, in order.
+    pub(crate) fn explain(&self, event: &Event, out: &mut Vec<(String, bool)>) {
+        let mut raw = None;
+        match self {
+            Pred::All => out.push(("*".to_owned(), true)),
+            Pred::And(parts) | Pred::Or(parts) => {
+                for part in parts {
+                    part.explain(event, out);
+                }
+            }
+            Pred::Not(inner) => {
+                let mut inner_out = Vec::new();
+                inner.explain(event, &mut inner_out);
+                for (label, result) in inner_out {
+                    out.push((format!("NOT {label}"), !result));
+                }
+            }
+            Pred::Term { label, .. }
+            | Pred::Match { label, .. }
+            | Pred::In { label, .. }
+            | Pred::Order { label, .. }
+            | Pred::Time { label, .. } => out.push((label.clone(), self.eval(event, &mut raw))),
+            Pred::Implied { inner, .. } => {
+                let mut inner_out = Vec::new();
+                inner.explain(event, &mut inner_out);
+                let result = self.eval(event, &mut raw);
+                for (label, _) in inner_out {
+                    out.push((label, result));
+                }
+            }
+        }
+    }
+}
+
+/// `value op bound`: numerically when both are numbers, otherwise as
+/// case-insensitive strings.
+fn ordered(value: &str, op: CompareOp, bound: &str) -> bool {
+    let ordering = match (parse_number(value), parse_number(bound)) {
+        (Some(a), Some(b)) => a.partial_cmp(&b),
+        _ => Some(value.to_lowercase().cmp(&bound.to_lowercase())),
+    };
+    let Some(ordering) = ordering else {
+        return false;
+    };
+    match op {
+        CompareOp::Lt => ordering.is_lt(),
+        CompareOp::Le => ordering.is_le(),
+        CompareOp::Gt => ordering.is_gt(),
+        CompareOp::Ge => ordering.is_ge(),
+        CompareOp::Eq => ordering.is_eq(),
+        CompareOp::Ne => ordering.is_ne(),
+    }
+}

@@ -1,0 +1,516 @@
+//! Aggregations of `stats`, `eventstats`, `streamstats` and `tstats`.
+
+use std::collections::BTreeMap;
+
+use rulecheck_core::Diagnostic;
+use serde_json::Value as Json;
+
+use super::diag::unsupported;
+use super::expr::{self, CExpr, ExprEnv};
+use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
+use super::value::{Event, Value, json_number, parse_number};
+use crate::ast::{AggArg, Aggregation};
+
+/// An aggregation function.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum AggFunc {
+    Count,
+    Dc,
+    Values,
+    List,
+    Min,
+    Max,
+    Sum,
+    Avg,
+    Earliest,
+    Latest,
+    EarliestTime,
+    LatestTime,
+    First,
+    Last,
+    Stdev,
+    Stdevp,
+    Var,
+    Median,
+    Mode,
+    Range,
+    Perc(f64),
+}
+
+/// What an aggregation reads.
+#[derive(Debug, Clone)]
+pub(crate) enum AggInput {
+    /// `count` alone: the rows.
+    Rows,
+    /// One field.
+    Field(String),
+    /// Every field matching a wildcard pattern (`values(*) as *`).
+    Pattern(String),
+    /// `eval(expr)`.
+    Eval(CExpr),
+}
+
+/// One compiled aggregation.
+#[derive(Debug, Clone)]
+pub(crate) struct Agg {
+    func: AggFunc,
+    input: AggInput,
+    /// The output name (a pattern when the input is one).
+    name: String,
+}
+
+fn parse_func(name: &str) -> Option<AggFunc> {
+    let lower = name.to_ascii_lowercase();
+    Some(match lower.as_str() {
+        "count" | "c" => AggFunc::Count,
+        "dc" | "distinct_count" => AggFunc::Dc,
+        "values" => AggFunc::Values,
+        "list" => AggFunc::List,
+        "min" => AggFunc::Min,
+        "max" => AggFunc::Max,
+        "sum" => AggFunc::Sum,
+        "avg" | "mean" => AggFunc::Avg,
+        "earliest" => AggFunc::Earliest,
+        "latest" => AggFunc::Latest,
+        "earliest_time" => AggFunc::EarliestTime,
+        "latest_time" => AggFunc::LatestTime,
+        "first" => AggFunc::First,
+        "last" => AggFunc::Last,
+        "stdev" => AggFunc::Stdev,
+        "stdevp" => AggFunc::Stdevp,
+        "var" => AggFunc::Var,
+        "median" => AggFunc::Median,
+        "mode" => AggFunc::Mode,
+        "range" => AggFunc::Range,
+        _ => {
+            let digits = lower
+                .strip_prefix("perc")
+                .or_else(|| lower.strip_prefix("p"))
+                .or_else(|| lower.strip_prefix("exactperc"))?;
+            AggFunc::Perc(digits.parse().ok()?)
+        }
+    })
+}
+
+/// Compile the aggregations of a statistics command.
+pub(crate) fn compile(aggregations: &[Aggregation], errors: &mut Vec<Diagnostic>) -> Vec<Agg> {
+    let mut out = Vec::new();
+    for agg in aggregations {
+        let Some(func) = parse_func(&agg.function.text) else {
+            errors.push(unsupported(
+                &format!("the statistics function `{}`", agg.function.text),
+                agg.span,
+            ));
+            continue;
+        };
+        let (input, default_name) = match &agg.arg {
+            None => (AggInput::Rows, agg.function.text.clone()),
+            Some(AggArg::Field(word)) if word.has_wildcard() => (
+                AggInput::Pattern(word.text.clone()),
+                format!("{}({})", agg.function.text, word.text),
+            ),
+            Some(AggArg::Field(word)) => (
+                AggInput::Field(word.text.clone()),
+                format!("{}({})", agg.function.text, word.text),
+            ),
+            Some(AggArg::Eval(e)) => (
+                AggInput::Eval(expr::compile(e, errors)),
+                format!("{}(eval)", agg.function.text),
+            ),
+        };
+        if matches!(input, AggInput::Rows) && func != AggFunc::Count {
+            errors.push(super::diag::invalid(
+                format!("`{}` needs a field", agg.function.text),
+                agg.span,
+            ));
+            continue;
+        }
+        let name = agg.alias.as_ref().map_or(default_name, |a| a.text.clone());
+        out.push(Agg { func, input, name });
+    }
+    out
+}
+
+/// The group keys of a row: one per combination of the `by` fields' values
+/// (a multivalue field gives one group per value); none when a `by` field
+/// is missing.
+pub(crate) fn group_keys(row: &Event, by: &[String]) -> Vec<Vec<String>> {
+    let mut keys: Vec<Vec<String>> = vec![Vec::new()];
+    for field in by {
+        let value = fields::value(row, field);
+        let texts = value.texts();
+        if texts.is_empty() {
+            return Vec::new();
+        }
+        keys = keys
+            .into_iter()
+            .flat_map(|k| {
+                texts.iter().map(move |t| {
+                    let mut k = k.clone();
+                    k.push(t.clone());
+                    k
+                })
+            })
+            .collect();
+    }
+    keys
+}
+
+/// Rows grouped by key, in key order, with the index of each row.
+pub(crate) fn group(rows: &[Event], by: &[String]) -> BTreeMap<Vec<String>, Vec<usize>> {
+    let mut groups: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        for key in group_keys(row, by) {
+            groups.entry(key).or_default().push(i);
+        }
+    }
+    groups
+}
+
+/// The `by` fields of an output row: each key text, as a number when the
+/// first row held a number there.
+pub(crate) fn key_fields(by: &[String], key: &[String], sample: Option<&Event>) -> Event {
+    let mut out = Event::new();
+    for (field, text) in by.iter().zip(key) {
+        let numeric = sample
+            .and_then(|row| fields::get(row, field))
+            .is_some_and(Json::is_number);
+        let value = match parse_number(text) {
+            Some(n) if numeric => json_number(n),
+            _ => Json::String(text.clone()),
+        };
+        out.insert(field.clone(), value);
+    }
+    out
+}
+
+/// The values one aggregation reads from a row, with the row's time.
+fn inputs(agg: &Agg, row: &Event, env: &ExprEnv, out: &mut Vec<(String, Vec<Value>)>) {
+    match &agg.input {
+        AggInput::Rows => push(out, &agg.name, Value::Num(1.0)),
+        AggInput::Field(field) => push(out, &agg.name, fields::value(row, field)),
+        AggInput::Eval(e) => {
+            let v = e.eval(row, env);
+            let v = match (agg.func, v) {
+                (_, Value::Bool(false)) => Value::Null,
+                (AggFunc::Count, Value::Bool(true)) => Value::Num(1.0),
+                (_, v) => v,
+            };
+            push(out, &agg.name, v);
+        }
+        AggInput::Pattern(pattern) => {
+            for (name, json) in row {
+                if !name_matches(pattern, name) {
+                    continue;
+                }
+                let Some(captures) = wildcard_captures(pattern, name) else {
+                    continue;
+                };
+                push(
+                    out,
+                    &fill_wildcards(&agg.name, &captures),
+                    Value::from_json(json),
+                );
+            }
+        }
+    }
+}
+
+fn push(out: &mut Vec<(String, Vec<Value>)>, name: &str, value: Value) {
+    if let Some((_, values)) = out.iter_mut().find(|(n, _)| n == name) {
+        values.push(value);
+    } else {
+        out.push((name.to_owned(), vec![value]));
+    }
+}
+
+/// Compute every aggregation over `rows` (indices into `all`); `skip` names
+/// fields a wildcard input must not read (the `by` fields).
+pub(crate) fn aggregate(
+    aggs: &[Agg],
+    all: &[Event],
+    rows: &[usize],
+    skip: &[String],
+    env: &ExprEnv,
+) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for agg in aggs {
+        // name → (values, times)
+        let mut collected: Vec<(String, Vec<Value>)> = Vec::new();
+        let mut times: Vec<(String, Vec<Option<f64>>)> = Vec::new();
+        if let AggInput::Rows | AggInput::Field(_) | AggInput::Eval(_) = agg.input {
+            collected.push((agg.name.clone(), Vec::new()));
+        }
+        for &i in rows {
+            let row = &all[i];
+            let time = fields::event_time(row);
+            let mut here = Vec::new();
+            inputs(agg, row, env, &mut here);
+            for (name, values) in here {
+                if skip.contains(&name) && matches!(agg.input, AggInput::Pattern(_)) {
+                    continue;
+                }
+                let slot = if let Some(p) = collected.iter().position(|(n, _)| *n == name) {
+                    p
+                } else {
+                    collected.push((name.clone(), Vec::new()));
+                    collected.len() - 1
+                };
+                let tslot = if let Some(p) = times.iter().position(|(n, _)| *n == name) {
+                    p
+                } else {
+                    times.push((name.clone(), Vec::new()));
+                    times.len() - 1
+                };
+                for v in values {
+                    for item in v.items() {
+                        collected[slot].1.push(item.clone());
+                        times[tslot].1.push(time);
+                    }
+                }
+            }
+        }
+        for (name, values) in collected {
+            let t = times
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default();
+            out.push((name, finish(agg.func, &values, &t)));
+        }
+    }
+    out
+}
+
+#[allow(clippy::cast_precision_loss, clippy::too_many_lines)]
+fn finish(func: AggFunc, values: &[Value], times: &[Option<f64>]) -> Value {
+    let texts = || -> Vec<String> {
+        values
+            .iter()
+            .filter_map(|v| v.as_text().map(std::borrow::Cow::into_owned))
+            .collect()
+    };
+    let nums = || -> Vec<f64> { values.iter().filter_map(Value::as_num).collect() };
+    match func {
+        AggFunc::Count => Value::Num(values.len() as f64),
+        AggFunc::Dc => {
+            let mut t = texts();
+            t.sort();
+            t.dedup();
+            Value::Num(t.len() as f64)
+        }
+        AggFunc::Values => {
+            let mut t = texts();
+            t.sort();
+            t.dedup();
+            Value::multi(t.into_iter().map(Value::Str).collect())
+        }
+        AggFunc::List => Value::multi(values.iter().take(100).cloned().collect()),
+        AggFunc::Min | AggFunc::Max => {
+            let n = nums();
+            if !n.is_empty() {
+                let pick = if func == AggFunc::Max {
+                    f64::max
+                } else {
+                    f64::min
+                };
+                return Value::Num(n.into_iter().reduce(pick).unwrap_or(0.0));
+            }
+            let t = texts();
+            let best = if func == AggFunc::Max {
+                t.into_iter().max()
+            } else {
+                t.into_iter().min()
+            };
+            best.map_or(Value::Null, Value::Str)
+        }
+        AggFunc::Sum => {
+            let n = nums();
+            if n.is_empty() {
+                Value::Null
+            } else {
+                Value::Num(n.iter().sum())
+            }
+        }
+        AggFunc::Avg => {
+            let n = nums();
+            if n.is_empty() {
+                Value::Null
+            } else {
+                Value::Num(n.iter().sum::<f64>() / n.len() as f64)
+            }
+        }
+        AggFunc::Stdev | AggFunc::Stdevp | AggFunc::Var => {
+            let n = nums();
+            let len = n.len() as f64;
+            let denominator = if func == AggFunc::Stdevp {
+                len
+            } else {
+                len - 1.0
+            };
+            if n.is_empty() || denominator <= 0.0 {
+                return if n.len() == 1 {
+                    Value::Num(0.0)
+                } else {
+                    Value::Null
+                };
+            }
+            let mean = n.iter().sum::<f64>() / len;
+            let var = n.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / denominator;
+            Value::Num(if func == AggFunc::Var {
+                var
+            } else {
+                var.sqrt()
+            })
+        }
+        AggFunc::Median => percentile(nums(), 50.0),
+        AggFunc::Perc(p) => percentile(nums(), p),
+        AggFunc::Range => {
+            let n = nums();
+            match (
+                n.iter().copied().reduce(f64::min),
+                n.iter().copied().reduce(f64::max),
+            ) {
+                (Some(lo), Some(hi)) => Value::Num(hi - lo),
+                _ => Value::Null,
+            }
+        }
+        AggFunc::Mode => {
+            let mut counts: Vec<(String, usize)> = Vec::new();
+            for t in texts() {
+                match counts.iter_mut().find(|(v, _)| *v == t) {
+                    Some((_, c)) => *c += 1,
+                    None => counts.push((t, 1)),
+                }
+            }
+            let best = counts.iter().map(|(_, c)| *c).max().unwrap_or(0);
+            counts
+                .into_iter()
+                .find(|(_, c)| *c == best)
+                .map_or(Value::Null, |(v, _)| Value::Str(v))
+        }
+        AggFunc::First => values.first().cloned().unwrap_or(Value::Null),
+        AggFunc::Last => values.last().cloned().unwrap_or(Value::Null),
+        AggFunc::Earliest | AggFunc::Latest | AggFunc::EarliestTime | AggFunc::LatestTime => {
+            let latest = matches!(func, AggFunc::Latest | AggFunc::LatestTime);
+            let mut best: Option<(f64, usize)> = None;
+            for (i, t) in times.iter().enumerate() {
+                let Some(t) = t else { continue };
+                let better = best.is_none_or(|(b, _)| if latest { *t > b } else { *t < b });
+                if better {
+                    best = Some((*t, i));
+                }
+            }
+            match (best, func) {
+                (Some((t, _)), AggFunc::EarliestTime | AggFunc::LatestTime) => Value::Num(t),
+                (Some((_, i)), _) => values.get(i).cloned().unwrap_or(Value::Null),
+                (None, _) if latest => values.last().cloned().unwrap_or(Value::Null),
+                (None, _) => values.first().cloned().unwrap_or(Value::Null),
+            }
+        }
+    }
+}
+
+fn percentile(mut n: Vec<f64>, p: f64) -> Value {
+    if n.is_empty() {
+        return Value::Null;
+    }
+    n.sort_by(f64::total_cmp);
+    #[allow(clippy::cast_precision_loss)]
+    let rank = (p / 100.0) * (n.len() - 1) as f64;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
+    let frac = rank - rank.floor();
+    Value::Num(n[lo] + (n[hi.min(n.len() - 1)] - n[lo]) * frac)
+}
+
+/// `stats` / `tstats`: one row per group, in key order; with no `by`
+/// fields and no rows, one row (count 0).
+pub(crate) fn stats(aggs: &[Agg], by: &[String], rows: &[Event], env: &ExprEnv) -> Vec<Event> {
+    let groups = group(rows, by);
+    let mut out = Vec::new();
+    if groups.is_empty() && by.is_empty() {
+        let mut row = Event::new();
+        for (name, value) in aggregate(aggs, rows, &[], by, env) {
+            if let Some(json) = value.to_json() {
+                row.insert(name, json);
+            }
+        }
+        out.push(row);
+        return out;
+    }
+    for (key, members) in groups {
+        let sample = members.first().map(|&i| &rows[i]);
+        let mut row = key_fields(by, &key, sample);
+        for (name, value) in aggregate(aggs, rows, &members, by, env) {
+            if by.contains(&name) {
+                continue;
+            }
+            if let Some(json) = value.to_json() {
+                row.insert(name, json);
+            }
+        }
+        out.push(row);
+    }
+    out
+}
+
+/// `eventstats`: each row gets its group's statistics.
+pub(crate) fn eventstats(aggs: &[Agg], by: &[String], rows: &mut [Event], env: &ExprEnv) {
+    let groups = group(rows, by);
+    let mut updates: Vec<(usize, Vec<(String, Value)>)> = Vec::new();
+    for members in groups.values() {
+        let values = aggregate(aggs, rows, members, by, env);
+        for &i in members {
+            updates.push((i, values.clone()));
+        }
+    }
+    for (i, values) in updates {
+        for (name, value) in values {
+            match value.to_json() {
+                Some(json) => rows[i].insert(name, json),
+                None => rows[i].remove(&name),
+            };
+        }
+    }
+}
+
+/// `streamstats`: each row gets the statistics of the rows before it in its
+/// group (itself included unless `current=f`), over the last `window` rows
+/// when given.
+pub(crate) fn streamstats(
+    aggs: &[Agg],
+    by: &[String],
+    rows: &mut [Event],
+    window: usize,
+    current: bool,
+    env: &ExprEnv,
+) {
+    let mut seen: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
+    let mut updates = Vec::new();
+    for i in 0..rows.len() {
+        for key in group_keys(&rows[i], by) {
+            let members = seen.entry(key).or_default();
+            if current {
+                members.push(i);
+            }
+            let from = if window > 0 {
+                members.len().saturating_sub(window)
+            } else {
+                0
+            };
+            let values = aggregate(aggs, rows, &members[from..], by, env);
+            updates.push((i, values));
+            if !current {
+                members.push(i);
+            }
+        }
+        for (j, values) in updates.drain(..) {
+            for (name, value) in values {
+                if let Some(json) = value.to_json() {
+                    rows[j].insert(name, json);
+                }
+            }
+        }
+    }
+}
