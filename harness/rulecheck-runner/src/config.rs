@@ -157,16 +157,38 @@ pub struct Sigma {
 }
 
 /// SPL settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Spl {
     /// Folders of macro definition files in the ESCU format (`name`,
     /// `definition`, `description`, `arguments`).
     pub macro_paths: Vec<String>,
-    /// Macro definitions by name (`name` or `name(n)` for n arguments);
-    /// these win over definition files. Armory's `get_*` data-set macros are
+    /// Macro definitions by name: `name`, or `name(arg1, arg2)` for a macro
+    /// whose definition uses its arguments as `$arg1$`, `$arg2$`; these win
+    /// over definition files. Armory's `get_*` data-set macros are
     /// defined here, since their meaning depends on the environment.
     pub macros: BTreeMap<String, String>,
+    /// Whether a `<name>_filter` macro that is defined nowhere reads as
+    /// `search *` (the empty tuning hook of security_content detections)
+    /// instead of an unknown-macro error.
+    pub filter_macros_pass: bool,
+    /// The folder of CSV lookups (the security_content `lookups/` layout).
+    pub lookups: Option<String>,
+    /// A folder holding `datamodels.toml` and `normalization.toml` to use
+    /// instead of the built-in CIM data models (`mappings/cim/`).
+    pub datamodels: Option<String>,
+}
+
+impl Default for Spl {
+    fn default() -> Self {
+        Spl {
+            macro_paths: Vec::new(),
+            macros: BTreeMap::new(),
+            filter_macros_pass: true,
+            lookups: None,
+            datamodels: None,
+        }
+    }
 }
 
 /// A configuration and the folder it was found in.

@@ -20,6 +20,7 @@ pub mod scaffold;
 pub mod scan;
 pub mod schemas;
 pub mod sigma;
+pub mod spl;
 pub mod unit;
 
 pub use config::Config;
@@ -73,9 +74,7 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            _ => None,
-        }
+        // The I/O error is part of the message already.
+        None
     }
 }

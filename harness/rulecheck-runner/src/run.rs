@@ -17,7 +17,14 @@ use crate::config::Config;
 use crate::discover::{discover, display_path};
 use crate::load::{SourceFile, read};
 use crate::sigma::{SigmaSetup, compile_diagnostics};
+use crate::spl::{SplSetup, validation_diagnostics as spl_diagnostics};
 use crate::unit::{UnitContext, run_unit};
+
+/// The query engines of a run, with their options.
+struct Engines<'a> {
+    sigma: &'a SigmaSetup,
+    spl: &'a SplSetup,
+}
 
 /// Which tiers a run performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,13 +135,18 @@ pub fn run_observed(
 ) -> Result<Report, Error> {
     let attack = attack_data(config, &options.root)?;
     let sigma = SigmaSetup::from_config(config, &options.root)?;
+    let spl = SplSetup::from_config(config, &options.root)?;
+    let engines = Engines {
+        sigma: &sigma,
+        spl: &spl,
+    };
     let files = discover(&options.paths, &options.root, &config.exclude)?;
     let done = std::sync::atomic::AtomicUsize::new(0);
     let work = || {
         files
             .par_iter()
             .map(|path| {
-                let result = check_file(path, config, options, attack, &sigma);
+                let result = check_file(path, config, options, attack, &engines);
                 progress(
                     done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
                     files.len(),
@@ -198,7 +210,7 @@ fn check_file(
     config: &Config,
     options: &RunOptions,
     attack: &AttackData,
-    sigma: &SigmaSetup,
+    engines: &Engines<'_>,
 ) -> FileResult {
     let source = read(path, &config.limits);
     let index = LineIndex::new(&source.text);
@@ -225,9 +237,14 @@ fn check_file(
             {
                 checked
                     .diagnostics
-                    .extend(compile_diagnostics(format, root, sigma));
-                checked.diagnostics.sort_by_key(|d| d.span.map(|s| s.start));
+                    .extend(compile_diagnostics(format, root, engines.sigma));
             }
+            if let (true, Some(rule)) = (well_formed, &checked.rule) {
+                checked
+                    .diagnostics
+                    .extend(spl_diagnostics(rule, root, &source.text, engines.spl));
+            }
+            checked.diagnostics.sort_by_key(|d| d.span.map(|s| s.start));
             DocumentResult {
                 kind: Some(checked.kind),
                 rule: checked.rule,
@@ -255,7 +272,8 @@ fn check_file(
         let ctx = UnitContext {
             config,
             root: &options.root,
-            sigma,
+            sigma: engines.sigma,
+            spl: engines.spl,
         };
         for (doc, root) in documents.iter_mut().zip(&source.documents) {
             if let Some(rule) = doc.rule.as_ref().filter(|r| options.filter.selects(r)) {

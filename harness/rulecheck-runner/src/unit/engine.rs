@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::fixture::EventMap;
 use crate::sigma::SigmaSetup;
+use crate::spl::SplSetup;
 
 /// A rule ready to run on fixtures, or why it cannot be.
 pub enum Evaluator {
@@ -30,6 +31,13 @@ pub enum Evaluator {
         /// The correlation's title (to pick its alerts).
         title: String,
     },
+    /// An SPL search.
+    Spl {
+        /// The compiled search.
+        search: Box<rulecheck_spl::Search>,
+        /// The evaluation context (its `now` is set per scenario).
+        context: Box<rulecheck_spl::Context>,
+    },
     /// The rule cannot be evaluated: the `unsupported` status, with why.
     Unsupported(String),
     /// The rule does not compile: the `error` status, with the diagnostics.
@@ -46,6 +54,7 @@ impl Evaluator {
         path: &Path,
         text: &str,
         sigma: &SigmaSetup,
+        spl: &SplSetup,
     ) -> Evaluator {
         let show = |ds: Vec<rulecheck_core::Diagnostic>| -> Vec<String> {
             let index = LineIndex::new(text);
@@ -109,9 +118,7 @@ impl Evaluator {
             ),
             RuleFormat::Escu | RuleFormat::Armory => {
                 match rule.queries.first().map(|q| &q.language) {
-                    Some(Language::Spl) => Evaluator::Unsupported(
-                        "SPL searches are parsed but not yet evaluated".into(),
-                    ),
+                    Some(Language::Spl) => spl_evaluator(&rule.queries[0].text, spl),
                     Some(other) => Evaluator::Unsupported(format!(
                         "rulecheck does not evaluate {} queries",
                         other.as_str()
@@ -122,9 +129,18 @@ impl Evaluator {
         }
     }
 
-    /// The alerts of the rule on `events`.
-    pub fn evaluate(&self, events: &[EventMap]) -> Result<Vec<Map<String, Value>>, String> {
+    /// The alerts of the rule on `events`; `now` (epoch seconds) anchors
+    /// relative time.
+    pub fn evaluate(
+        &self,
+        events: &[EventMap],
+        now: Option<i64>,
+    ) -> Result<Vec<Map<String, Value>>, String> {
         match self {
+            Evaluator::Spl { search, context } => {
+                let context = at(context, now);
+                search.run(events, &context).map_err(|e| e.to_string())
+            }
             Evaluator::Sigma { rule, .. } => {
                 let mut alerts = Vec::new();
                 for event in events {
@@ -163,8 +179,13 @@ impl Evaluator {
 
     /// The evaluation trace of event `index` (0-based), when the language
     /// has one.
-    pub fn explain(&self, events: &[EventMap], index: usize) -> Option<String> {
+    pub fn explain(&self, events: &[EventMap], index: usize, now: Option<i64>) -> Option<String> {
         match self {
+            Evaluator::Spl { search, context } => Some(format!(
+                "event {}:\n{}",
+                index + 1,
+                search.explain(events, &at(context, now), index)
+            )),
             Evaluator::Sigma { rule, path, text } => {
                 let event = to_event(events.get(index)?).ok()?;
                 let trace = rule.explain(&event);
@@ -178,6 +199,48 @@ impl Evaluator {
             _ => None,
         }
     }
+}
+
+/// Compile an SPL query: constructs rulecheck does not evaluate make the
+/// rule `unsupported`, naming them; other problems are `error`s.
+fn spl_evaluator(query: &str, spl: &SplSetup) -> Evaluator {
+    match rulecheck_spl::compile_str(query, &spl.macros, &spl.context) {
+        Ok(search) => Evaluator::Spl {
+            search: Box::new(search),
+            context: Box::new(spl.context.clone()),
+        },
+        Err(ds) => {
+            let (unsupported, other): (Vec<_>, Vec<_>) = ds
+                .into_iter()
+                .partition(|d| d.code == rulecheck_spl::UNSUPPORTED);
+            if other.is_empty() && !unsupported.is_empty() {
+                Evaluator::Unsupported(
+                    unsupported
+                        .iter()
+                        .map(|d| d.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            } else {
+                Evaluator::Broken(
+                    other
+                        .iter()
+                        .chain(&unsupported)
+                        .map(|d| d.message.clone())
+                        .collect(),
+                )
+            }
+        }
+    }
+}
+
+/// `context` with its "now" set to `now`.
+fn at(context: &rulecheck_spl::Context, now: Option<i64>) -> rulecheck_spl::Context {
+    let mut context = context.clone();
+    if let Some(now) = now {
+        context.now = now;
+    }
+    context
 }
 
 fn to_event(map: &EventMap) -> Result<Event, String> {

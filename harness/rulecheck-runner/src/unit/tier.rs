@@ -14,6 +14,7 @@ use super::pairing::{Scenario, escu_tests, fixture_dir, scenarios_in};
 use crate::config::Config;
 use crate::discover::display_path;
 use crate::sigma::SigmaSetup;
+use crate::spl::SplSetup;
 
 /// What the unit tier needs from the run.
 pub struct UnitContext<'a> {
@@ -23,6 +24,8 @@ pub struct UnitContext<'a> {
     pub root: &'a Path,
     /// The Sigma engine's options.
     pub sigma: &'a SigmaSetup,
+    /// The SPL engine's macros and context.
+    pub spl: &'a SplSetup,
 }
 
 /// Run the unit tier of `rule`, document `root` of `documents` in the file
@@ -67,7 +70,7 @@ pub fn run_unit(
             cases: Vec::new(),
         };
     }
-    let evaluator = Evaluator::new(rule, root, documents, path, text, ctx.sigma);
+    let evaluator = Evaluator::new(rule, root, documents, path, text, ctx.sigma, ctx.spl);
     match &evaluator {
         Evaluator::Unsupported(reason) => {
             return TierReport {
@@ -141,7 +144,23 @@ fn run_case(scenario: &Scenario, evaluator: &Evaluator) -> CaseReport {
             )),
         );
     }
-    let alerts = match evaluator.evaluate(&events) {
+    let now = match expected.as_ref().and_then(|e| e.now.as_ref()) {
+        Some(value) => match rulecheck_sigma::parse_timestamp(value) {
+            Some(ms) => Some(ms.div_euclid(1000)),
+            None => {
+                return case(
+                    scenario,
+                    Status::Error,
+                    Some(format!(
+                        "{}: `now` is not a time",
+                        display_path(&scenario.path)
+                    )),
+                );
+            }
+        },
+        None => latest_time(&events),
+    };
+    let alerts = match evaluator.evaluate(&events, now) {
         Ok(alerts) => alerts,
         Err(message) => return case(scenario, Status::Error, Some(message)),
     };
@@ -161,9 +180,27 @@ fn run_case(scenario: &Scenario, evaluator: &Evaluator) -> CaseReport {
         let expected_lines =
             expected_lines(scenario.kind, expected.as_ref(), &verdict.expected_lines);
         report.diff = Some(diff::render(&expected_lines, &verdict.actual_lines));
-        report.trace = evaluator.explain(&events, decisive_event(scenario.kind, &events, &alerts));
+        report.trace = evaluator.explain(
+            &events,
+            decisive_event(scenario.kind, &events, &alerts),
+            now,
+        );
     }
     report
+}
+
+/// The time of the latest event (epoch seconds): a scenario's "now" unless
+/// its expectation pins one.
+fn latest_time(events: &[super::fixture::EventMap]) -> Option<i64> {
+    events
+        .iter()
+        .filter_map(|e| {
+            ["_time", "@timestamp", "timestamp", "TimeCreated", "UtcTime"]
+                .iter()
+                .find_map(|f| e.get(*f).and_then(rulecheck_sigma::parse_timestamp))
+        })
+        .max()
+        .map(|ms| ms.div_euclid(1000))
 }
 
 /// The expected side of the diff when no rows are pinned: what the kind
