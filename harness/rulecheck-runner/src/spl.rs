@@ -118,17 +118,18 @@ pub fn validation_diagnostics(
             Ok(expanded) => {
                 let (pipeline, mut ds) = rulecheck_spl::parse(&expanded);
                 if let Some(pipeline) = pipeline
-                    && let Err(compile) = rulecheck_spl::compile(&pipeline, &setup.context) {
-                        ds.extend(
-                            compile
-                                .into_iter()
-                                .filter(|d| d.code != rulecheck_spl::UNSUPPORTED)
-                                .map(|d| {
-                                    let span = d.span.map(|s| expanded.original_span(s));
-                                    Diagnostic { span, ..d }
-                                }),
-                        );
-                    }
+                    && let Err(compile) = rulecheck_spl::compile(&pipeline, &setup.context)
+                {
+                    ds.extend(
+                        compile
+                            .into_iter()
+                            .filter(|d| d.code != rulecheck_spl::UNSUPPORTED)
+                            .map(|d| {
+                                let span = d.span.map(|s| expanded.original_span(s));
+                                Diagnostic { span, ..d }
+                            }),
+                    );
+                }
                 ds.extend(
                     expanded
                         .notes
