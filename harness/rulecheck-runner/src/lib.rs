@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod discover;
+pub mod explain;
 pub mod gate;
 pub mod load;
 pub mod run;

@@ -17,6 +17,8 @@ use crate::config::Config;
 use crate::discover::{discover, display_path};
 use crate::load::read;
 use crate::sigma::SigmaSetup;
+use crate::spl::SplSetup;
+use rulecheck_core::rule::Language;
 
 /// What to scan.
 #[derive(Debug, Clone)]
@@ -44,8 +46,9 @@ pub struct ScanAlert {
     /// The events file.
     pub source: String,
     /// The 1-based record number of the event in its file (for correlation
-    /// alerts, the last event that completed the correlation).
-    pub record: u64,
+    /// alerts, the last event that completed the correlation; none for the
+    /// result rows of an SPL search, which may stand for many events).
+    pub record: Option<u64>,
     /// The event's fields (for correlation alerts: the group-by values,
     /// the aggregate and the contributing records).
     pub fields: Map<String, Value>,
@@ -54,10 +57,8 @@ pub struct ScanAlert {
 impl ScanAlert {
     /// One line for people: `source:record  title  (path)`.
     pub fn human(&self) -> String {
-        format!(
-            "{}:{}  {}  ({})",
-            self.source, self.record, self.title, self.path
-        )
+        let record = self.record.map_or_else(String::new, |r| format!(":{r}"));
+        format!("{}{record}  {}  ({})", self.source, self.title, self.path)
     }
 }
 
@@ -83,11 +84,12 @@ pub fn scan(
     config: &Config,
     options: &ScanOptions,
     setup: &SigmaSetup,
+    spl: &SplSetup,
     mut on_alert: impl FnMut(ScanAlert),
 ) -> Result<ScanSummary, Error> {
     let mut summary = ScanSummary::default();
-    let (set, paths) = build_rules(config, options, setup, &mut summary)?;
-    summary.rules = set.len();
+    let (set, paths, searches) = build_rules(config, options, setup, spl, &mut summary)?;
+    summary.rules = set.len() + searches.len();
     for (rule, path) in set.rules().zip(&paths) {
         if rule.unmapped {
             summary.not_evaluated.push(format!("{path}: the logsource mapping has no entry for this rule's logsource (use --no-logsource for pre-filtered events)"));
@@ -153,7 +155,7 @@ pub fn scan(
                 title: alert.title.clone(),
                 path: paths[alert.rule].clone(),
                 source: source.clone(),
-                record: alert.record + offset,
+                record: Some(alert.record + offset),
                 fields: alert.event.fields().clone(),
             });
         }
@@ -178,13 +180,78 @@ pub fn scan(
                     title: c.title.clone(),
                     path: String::new(),
                     source: source.clone(),
-                    record: records.last().copied().unwrap_or_default(),
+                    record: records.last().copied(),
                     fields,
                 });
             }
         }
+        if !searches.is_empty() {
+            run_searches(
+                &searches,
+                events_path,
+                &source,
+                spl,
+                &mut summary,
+                &mut on_alert,
+            );
+        }
     }
     Ok(summary)
+}
+
+/// A compiled SPL rule.
+struct SplRule {
+    path: String,
+    id: Option<String>,
+    title: String,
+    search: rulecheck_spl::Search,
+}
+
+/// Run the SPL rules over every event of one file (their result-producing
+/// commands need them all); "now" is the time of the latest event.
+fn run_searches(
+    searches: &[SplRule],
+    events_path: &std::path::Path,
+    source: &str,
+    spl: &SplSetup,
+    summary: &mut ScanSummary,
+    on_alert: &mut impl FnMut(ScanAlert),
+) {
+    let Ok(reader) = rulecheck_ingest::read_file(events_path) else {
+        return;
+    };
+    // Unreadable records were reported by the Sigma pass.
+    let events: Vec<Map<String, Value>> = reader.filter_map(Result::ok).map(|r| r.event).collect();
+    let mut context = spl.context.clone();
+    if let Some(now) = events
+        .iter()
+        .filter_map(|e| {
+            ["_time", "@timestamp", "timestamp", "TimeCreated", "UtcTime"]
+                .iter()
+                .find_map(|f| e.get(*f).and_then(rulecheck_sigma::parse_timestamp))
+        })
+        .max()
+    {
+        context.now = now.div_euclid(1000);
+    }
+    for rule in searches {
+        match rule.search.run(&events, &context) {
+            Ok(rows) => {
+                for row in rows {
+                    summary.alerts += 1;
+                    on_alert(ScanAlert {
+                        rule: rule.id.clone(),
+                        title: rule.title.clone(),
+                        path: rule.path.clone(),
+                        source: source.to_owned(),
+                        record: None,
+                        fields: row,
+                    });
+                }
+            }
+            Err(e) => summary.problems.push(format!("{}: {e}", rule.path)),
+        }
+    }
 }
 
 /// Compile every Sigma document under the rule paths into one set, with the
@@ -193,8 +260,10 @@ fn build_rules(
     config: &Config,
     options: &ScanOptions,
     setup: &SigmaSetup,
+    spl: &SplSetup,
     summary: &mut ScanSummary,
-) -> Result<(RuleSet, Vec<String>), Error> {
+) -> Result<(RuleSet, Vec<String>, Vec<SplRule>), Error> {
+    let mut searches = Vec::new();
     let files = discover(&options.rules, &options.root, &config.exclude)?;
     let mut docs = Vec::new();
     let mut doc_paths = Vec::new();
@@ -227,9 +296,44 @@ fn build_rules(
                             .map(|d| format!("{path}{}: {}", at(d.span), d.message)),
                     ),
                 },
-                DocumentKind::Rule(format) => summary.not_evaluated.push(format!(
-                    "{path}: {format} rules are not evaluated by scan yet"
-                )),
+                DocumentKind::Rule(format) => {
+                    let rule =
+                        rulecheck_formats::normalize::normalize(format, 0, root, &source.text);
+                    match rule.queries.first() {
+                        Some(query) if query.language == Language::Spl => {
+                            match rulecheck_spl::compile_str(&query.text, &spl.macros, &spl.context)
+                            {
+                                Ok(search) => searches.push(SplRule {
+                                    path: path.clone(),
+                                    id: rule.id.map(|i| i.value),
+                                    title: rule.title.map(|t| t.value).unwrap_or_default(),
+                                    search,
+                                }),
+                                Err(ds)
+                                    if ds.iter().all(|d| d.code == rulecheck_spl::UNSUPPORTED) =>
+                                {
+                                    summary.not_evaluated.push(format!(
+                                        "{path}: {}",
+                                        ds.iter()
+                                            .map(|d| d.message.as_str())
+                                            .collect::<Vec<_>>()
+                                            .join("; ")
+                                    ));
+                                }
+                                Err(ds) => summary
+                                    .problems
+                                    .extend(ds.iter().map(|d| format!("{path}: {}", d.message))),
+                            }
+                        }
+                        Some(query) => summary.not_evaluated.push(format!(
+                            "{path}: rulecheck does not evaluate {} queries",
+                            query.language.as_str()
+                        )),
+                        None => summary
+                            .problems
+                            .push(format!("{path}: the rule has no query")),
+                    }
+                }
                 _ => {}
             }
         }
@@ -251,5 +355,5 @@ fn build_rules(
         .map(|(_, (_, path))| path.clone())
         .collect();
     debug_assert_eq!(paths.len(), set.len());
-    Ok((set, paths))
+    Ok((set, paths, searches))
 }

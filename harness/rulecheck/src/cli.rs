@@ -9,8 +9,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rulecheck_core::report::{GateResult, Report};
 use rulecheck_report::human::Style;
 use rulecheck_runner::config::Located;
+use rulecheck_runner::explain::ExplainTarget;
 use rulecheck_runner::scan::ScanOptions;
-use rulecheck_runner::sigma::{ExplainTarget, SigmaSetup};
+use rulecheck_runner::sigma::SigmaSetup;
+use rulecheck_runner::spl::SplSetup;
 use rulecheck_runner::{Config, RuleFilter, RunOptions, Tiers};
 
 /// Detection-as-code test harness: validate Sigma, Splunk ESCU and Anvilogic
@@ -39,11 +41,12 @@ enum Command {
     /// Write the JSON Schemas of the rule formats, the configuration and the
     /// report.
     Schema(SchemaArgs),
-    /// Stream events through Sigma rules and print one alert per match
-    /// (backtesting and hunting over real logs).
+    /// Stream events through Sigma and SPL rules and print one alert per
+    /// match (backtesting and hunting over real logs).
     Scan(ScanArgs),
-    /// Show why a Sigma rule does or does not match one event: each
-    /// selection, each field test, the event's value and the rule line.
+    /// Show why a rule does or does not fire on one event: for Sigma, each
+    /// selection and field test with the event's value and the rule line;
+    /// for SPL, each stage's row count and each predicate's result.
     Explain(ExplainArgs),
 }
 
@@ -73,7 +76,7 @@ struct ScanArgs {
 
 #[derive(Debug, clap::Args)]
 struct ExplainArgs {
-    /// The Sigma rule file.
+    /// The rule file (Sigma, ESCU or armory).
     rule: PathBuf,
     /// The events file, with `:N` for its N-th record (default: the first).
     #[arg(value_name = "EVENTS[:N]")]
@@ -208,6 +211,7 @@ fn locate_config(config: Option<&PathBuf>) -> Result<Located> {
 fn scan(args: &ScanArgs) -> Result<ExitCode> {
     let located = locate_config(args.config.as_ref())?;
     let setup = SigmaSetup::from_config(&located.config, &located.root)?;
+    let spl = SplSetup::from_config(&located.config, &located.root)?;
     let options = ScanOptions {
         rules: args.rules.clone(),
         events: args.events.clone(),
@@ -223,7 +227,7 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
     };
     let mut all = Vec::new();
     let mut write_error = None;
-    let summary = rulecheck_runner::scan::scan(&located.config, &options, &setup, |alert| {
+    let summary = rulecheck_runner::scan::scan(&located.config, &options, &setup, &spl, |alert| {
         let result = match args.format {
             ScanFormat::Jsonl => serde_json::to_string(&alert)
                 .map_err(std::io::Error::from)
@@ -274,8 +278,10 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
 fn explain(args: &ExplainArgs) -> Result<ExitCode> {
     let located = locate_config(args.config.as_ref())?;
     let setup = SigmaSetup::from_config(&located.config, &located.root)?;
+    let spl = SplSetup::from_config(&located.config, &located.root)?;
     let target = ExplainTarget::parse(&args.events);
-    match rulecheck_runner::sigma::explain(&args.rule, &target, &setup, !args.no_logsource) {
+    match rulecheck_runner::explain::explain(&args.rule, &target, &setup, &spl, !args.no_logsource)
+    {
         Ok(explanation) => {
             print!("{}", explanation.text);
             Ok(if explanation.matched {

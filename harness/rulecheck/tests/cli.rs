@@ -391,3 +391,43 @@ fn explain_shows_the_decisive_tests_with_rule_lines() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no record 9"));
 }
+
+#[test]
+fn scan_and_explain_accept_spl_rules() {
+    let root = repo_root();
+    let rule = "rules/armory/endpoint/cmstp_execution/cmstp_execution-splunk-winevent.yml";
+    let fixtures = "fixtures/armory/endpoint/cmstp_execution/cmstp_execution-splunk-winevent";
+    let tp = format!("{fixtures}/true_positive/cmstp_silent_inf_install.jsonl");
+    let fp = format!("{fixtures}/false_positive/robocopy_no_file_list.jsonl");
+    let out = rulecheck(&root, &["scan", "--rules", rule, "--events", &tp, &fp]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["rule"], "13810.20277");
+    assert_eq!(alerts[0]["source"], tp.as_str());
+    assert!(
+        alerts[0]["record"].is_null(),
+        "a result row stands for the events it groups"
+    );
+    assert_eq!(alerts[0]["fields"]["host"], "WS-FIN-042");
+    // The false positive passes the base search through "/ni" and is
+    // stopped by the regex.
+    let out = rulecheck(&root, &["explain", rule, &fp]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("stage 1: search → 1 row(s)"), "{text}");
+    assert!(text.contains("true   \"/ni\""), "{text}");
+    assert!(text.contains("stage 2: regex → 0 row(s)"), "{text}");
+    assert_eq!(
+        rulecheck(&root, &["explain", rule, &tp]).status.code(),
+        Some(0)
+    );
+}
