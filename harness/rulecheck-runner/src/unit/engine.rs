@@ -177,27 +177,28 @@ impl Evaluator {
         }
     }
 
-    /// The evaluation trace of event `index` (0-based), when the language
-    /// has one.
+    /// The event `index` (0-based) of the scenario and its evaluation
+    /// trace, when the language has one.
     pub fn explain(&self, events: &[EventMap], index: usize, now: Option<i64>) -> Option<String> {
-        match self {
-            Evaluator::Spl { search, context } => Some(format!(
-                "event {}:\n{}",
-                index + 1,
-                search.explain(events, &at(context, now), index)
-            )),
-            Evaluator::Sigma { rule, path, text } => {
-                let event = to_event(events.get(index)?).ok()?;
-                let trace = rule.explain(&event);
-                let lines = LineIndex::new(text);
-                Some(format!(
-                    "event {}:\n{}",
-                    index + 1,
-                    trace.render(path, text, &lines)
-                ))
+        let event = events.get(index)?;
+        let trace = match self {
+            Evaluator::Spl { search, context } => {
+                search.explain(events, &at(context, now), index).to_string()
             }
-            _ => None,
-        }
+            Evaluator::Sigma { rule, path, text } => {
+                let lines = LineIndex::new(text);
+                rule.explain(&to_event(event).ok()?)
+                    .render(path, text, &lines)
+                    .to_string()
+            }
+            _ => return None,
+        };
+        let json = serde_json::to_string(event).unwrap_or_default();
+        Some(format!(
+            "event {} of {}: {json}\n{trace}",
+            index + 1,
+            events.len()
+        ))
     }
 }
 
