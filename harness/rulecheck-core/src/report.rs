@@ -204,7 +204,9 @@ pub struct CaseReport {
 }
 
 /// What a scenario expects of the rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseKind {
     /// The rule must alert (at least once, or as `expected.yml` pins).

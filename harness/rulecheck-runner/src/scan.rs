@@ -164,26 +164,7 @@ pub fn scan(
             .extend(problems.borrow().iter().map(|m| format!("{source}: {m}")));
         summary.events += events_read.get();
         if keep_events {
-            let kept = kept.borrow();
-            let events: Vec<Event> = kept.iter().map(|(_, e)| e.clone()).collect();
-            for c in set.correlate(&events) {
-                summary.alerts += 1;
-                let records: Vec<u64> = c.events.iter().map(|&i| kept[i].0).collect();
-                let mut fields = Map::new();
-                for (k, v) in &c.group {
-                    fields.insert(k.clone(), Value::String(v.clone()));
-                }
-                fields.insert("value".into(), serde_json::json!(c.value));
-                fields.insert("records".into(), serde_json::json!(records));
-                on_alert(ScanAlert {
-                    rule: c.id.clone(),
-                    title: c.title.clone(),
-                    path: String::new(),
-                    source: source.clone(),
-                    record: records.last().copied(),
-                    fields,
-                });
-            }
+            correlate(&set, &kept.borrow(), &source, &mut summary, &mut on_alert);
         }
         if !searches.is_empty() {
             run_searches(
@@ -197,6 +178,36 @@ pub fn scan(
         }
     }
     Ok(summary)
+}
+
+/// Evaluate the correlations of `set` over the `kept` (record, event) pairs
+/// of one file.
+fn correlate(
+    set: &RuleSet,
+    kept: &[(u64, Event)],
+    source: &str,
+    summary: &mut ScanSummary,
+    on_alert: &mut impl FnMut(ScanAlert),
+) {
+    let events: Vec<Event> = kept.iter().map(|(_, e)| e.clone()).collect();
+    for c in set.correlate(&events) {
+        summary.alerts += 1;
+        let records: Vec<u64> = c.events.iter().map(|&i| kept[i].0).collect();
+        let mut fields = Map::new();
+        for (k, v) in &c.group {
+            fields.insert(k.clone(), Value::String(v.clone()));
+        }
+        fields.insert("value".into(), serde_json::json!(c.value));
+        fields.insert("records".into(), serde_json::json!(records));
+        on_alert(ScanAlert {
+            rule: c.id.clone(),
+            title: c.title.clone(),
+            path: String::new(),
+            source: source.to_owned(),
+            record: records.last().copied(),
+            fields,
+        });
+    }
 }
 
 /// A compiled SPL rule.

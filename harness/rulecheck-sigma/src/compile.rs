@@ -234,6 +234,11 @@ pub fn compile(rule: &ParsedRule, opts: &CompileOptions) -> Result<CompiledRule,
     let mut sources = sources;
     let n = c.fields.len() as u32;
     for s in &mut sources {
+        // The tests come from the mapping; traces point at the rule's
+        // `logsource` block, which selected them.
+        for t in &mut s.tests {
+            t.span = rule.logsource.span;
+        }
         s.alias.resize(n as usize, u32::MAX);
         for (i, a) in s.alias.iter_mut().enumerate() {
             if *a == u32::MAX {

@@ -5,8 +5,9 @@ use serde_json::Value;
 
 use crate::compile::{CompiledBody, CompiledRule, CompiledSource, Cond, FieldTest, KeywordTest};
 use crate::event::{Event, Resolved};
+use crate::matcher::StrMatcher;
 use crate::trace::{FieldTrace, SelectionTrace, SourceTrace, Trace};
-use crate::value::with_text;
+use crate::value::{ValueTest, with_text};
 
 /// How field indices of a rule are looked up in an event.
 #[derive(Clone, Copy)]
@@ -265,14 +266,56 @@ impl CompiledRule {
 }
 
 fn describe(t: &FieldTest) -> String {
-    let mut s = String::new();
+    let items: Vec<String> = t.values.iter().map(describe_value).collect();
+    let joined = items.join(if t.all { " and " } else { " or " });
     if t.negate {
-        s.push_str("not ");
+        format!("not ({joined})")
+    } else {
+        joined
     }
-    s.push_str(if t.all { "all of " } else { "any of " });
-    let items: Vec<String> = t.values.iter().map(|v| format!("{v:?}")).collect();
-    s.push('[');
-    s.push_str(&items.join(", "));
-    s.push(']');
-    s
+}
+
+/// A value test as a rule author reads it: `endswith '\cmstp.exe'`,
+/// `= 1`, `matches /…/`, `in 10.0.0.0/8`.
+fn describe_value(v: &ValueTest) -> String {
+    let quoted =
+        |n: &crate::Needle| format!("'{}'{}", n.text, if n.cased { " (cased)" } else { "" });
+    match v {
+        ValueTest::Str(m) => match m {
+            StrMatcher::Exact(n) => format!("= {}", quoted(n)),
+            StrMatcher::Prefix(n) => format!("startswith {}", quoted(n)),
+            StrMatcher::Suffix(n) => format!("endswith {}", quoted(n)),
+            StrMatcher::Contains(n, _) => format!("contains {}", quoted(n)),
+            StrMatcher::ContainsAny(texts, _) => format!(
+                "contains any of {}",
+                texts
+                    .iter()
+                    .map(|t| format!("'{t}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            StrMatcher::Regex(re) => format!("matches /{}/", re.as_str()),
+            StrMatcher::Glob(re, _) => format!("matches the wildcard pattern /{}/", re.as_str()),
+        },
+        ValueTest::Num { text, .. } => format!("= {text}"),
+        ValueTest::Bool(b) => format!("= {b}"),
+        ValueTest::Null => "is null or missing".to_owned(),
+        ValueTest::Exists(true) => "exists".to_owned(),
+        ValueTest::Exists(false) => "does not exist".to_owned(),
+        ValueTest::Cmp(op, n) => format!("{} {n}", op.symbol()),
+        ValueTest::TimePart(part, op, n) => format!("{part:?} {} {n}", op.symbol()).to_lowercase(),
+        ValueTest::Cidr(c) => format!("in {}/{}", c.addr, c.prefix),
+        ValueTest::Regex(re) => format!("matches /{}/", re.as_str()),
+        ValueTest::FieldRef { kind, .. } => {
+            format!("{kind:?} another field of the event").to_lowercase()
+        }
+        ValueTest::AnyOf(tests) => format!(
+            "({})",
+            tests
+                .iter()
+                .map(describe_value)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    }
 }

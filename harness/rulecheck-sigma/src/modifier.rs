@@ -71,6 +71,42 @@ pub enum Modifier {
 
 impl Modifier {
     /// The modifier called `name`, if there is one.
+    /// The name of every modifier of the specification.
+    pub const NAMES: &'static [&'static str] = &[
+        "contains",
+        "startswith",
+        "endswith",
+        "all",
+        "exists",
+        "cased",
+        "neq",
+        "windash",
+        "re",
+        "i",
+        "m",
+        "s",
+        "base64",
+        "base64offset",
+        "utf16le",
+        "wide",
+        "utf16be",
+        "utf16",
+        "lt",
+        "lte",
+        "gt",
+        "gte",
+        "minute",
+        "hour",
+        "day",
+        "week",
+        "month",
+        "year",
+        "cidr",
+        "expand",
+        "fieldref",
+    ];
+
+    /// The modifier named `name`, as written in a rule.
     pub fn from_name(name: &str) -> Option<Modifier> {
         Some(match name {
             "contains" => Modifier::Contains,

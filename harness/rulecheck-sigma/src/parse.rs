@@ -320,20 +320,30 @@ fn parse_group(node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Group> {
         let field = parts.next().unwrap_or_default();
         let mut modifiers = Vec::new();
         let mut ok = true;
+        // The key's text starts after an opening quote when it is quoted.
+        let quoted = entry.key_span.len() == entry.key.len() + 2;
+        let mut offset = entry.key_span.start as usize + usize::from(quoted) + field.len() + 1;
         for name in parts {
             if let Some(m) = Modifier::from_name(name) {
                 modifiers.push(m);
             } else {
                 ok = false;
+                let exact = quoted || entry.key_span.len() == entry.key.len();
+                let span = if exact {
+                    Span::new(offset, offset + name.len())
+                } else {
+                    entry.key_span
+                };
                 diags.push(
                     Diagnostic::error(
                         "sigma-unknown-modifier",
-                        format!("unknown value modifier `{name}`"),
+                        format!("unknown value modifier `{name}` in `{}`", entry.key),
                     )
-                    .with_span(entry.key_span)
-                    .with_help("see the Sigma modifiers appendix for the valid names"),
+                    .with_span(span)
+                    .with_help(modifier_help(name)),
                 );
             }
+            offset += name.len() + 1;
         }
         if ok && let Err(reason) = check_chain(&modifiers) {
             ok = false;
@@ -445,4 +455,31 @@ fn check_values(mods: &[Modifier], values: &[RawValue], span: Span, diags: &mut 
             diags.push(Diagnostic::error("sigma-bad-value", problem).with_span(v.span));
         }
     }
+}
+
+/// Help for an unknown modifier: the closest known name, then every name.
+fn modifier_help(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    let closest = Modifier::NAMES
+        .iter()
+        .map(|m| (edit_distance(&lower, m), *m))
+        .filter(|(d, m)| *d <= 2 && *d < m.len())
+        .min_by_key(|(d, _)| *d)
+        .map_or_else(String::new, |(_, m)| format!("did you mean `{m}`? "));
+    format!("{closest}modifiers are: {}", Modifier::NAMES.join(", "))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }

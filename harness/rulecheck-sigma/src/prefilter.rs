@@ -1,18 +1,20 @@
 //! A cross-rule literal prefilter. For each rule, compile time finds a set
 //! of (field, literal) pairs of which at least one must occur in the event
 //! for the rule to match (from its positive `contains`/`startswith`/
-//! `endswith`/exact values). At scan time one Aho–Corasick pass per field
+//! `endswith`/exact values, and the literals every match of a `re` value
+//! contains). At scan time one Aho–Corasick pass per field
 //! finds every such literal of every rule at once, and only rules with a
 //! literal present (or without a requirement) are evaluated.
 
 use std::collections::{BTreeMap, HashMap};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use serde_json::Value;
 
 use crate::compile::{CompiledBody, CompiledRule, Cond, FieldTest};
 use crate::event::Resolved;
-use crate::matcher::StrMatcher;
+use crate::matcher::{Re, StrMatcher};
+use crate::reliteral;
 use crate::value::{ValueTest, with_text};
 
 /// Alternatives: the rule can only match if one of these (local field,
@@ -42,18 +44,82 @@ fn literal_of(v: &ValueTest) -> Option<Vec<String>> {
         {
             Some(texts.clone())
         }
+        ValueTest::Regex(Re::Std(re)) | ValueTest::Str(StrMatcher::Regex(Re::Std(re))) => {
+            reliteral::required(re.as_str())
+        }
         _ => None,
     }
 }
 
-/// Better requirements have fewer alternatives, then longer literals.
-fn score(a: &Alts) -> (usize, usize) {
-    let shortest = a.iter().map(|(_, l)| l.len()).min().unwrap_or(0);
-    (a.len(), usize::MAX - shortest)
+/// A value of which a requirement lists alternatives.
+trait Key: Clone {
+    /// How likely an event is to hold the key, in units of 2^-20 (see
+    /// [`literal_cost`]); requirements with a lower total are preferred.
+    fn cost(&self) -> u64;
 }
 
-fn best(options: impl Iterator<Item = Alts>) -> Option<Alts> {
-    options.min_by_key(score)
+impl Key for String {
+    fn cost(&self) -> u64 {
+        literal_cost(self)
+    }
+}
+
+impl Key for i64 {
+    fn cost(&self) -> u64 {
+        1 << 10
+    }
+}
+
+/// Path pieces and extensions that occur in most Windows events, and so
+/// select almost nothing.
+const COMMON_LITERALS: &[&str] = &[
+    ".exe",
+    ".dll",
+    "c:\\",
+    "\\windows\\",
+    "c:\\windows\\",
+    "\\system32\\",
+    "\\windows\\system32\\",
+    "c:\\windows\\system32\\",
+    "\\syswow64\\",
+    "c:\\users\\",
+    "\\users\\",
+    "\\appdata\\",
+    "\\program files",
+    "c:\\program files",
+    "c:\\program files\\",
+    "c:\\program files (x86)\\",
+    "\\microsoft\\",
+    "\\software\\",
+    "hklm\\software\\",
+    "\\software\\microsoft\\",
+    "\\software\\microsoft\\windows\\currentversion\\",
+    "\\currentversion\\",
+    "true",
+    "false",
+];
+
+/// The estimated chance (in units of 2^-20) that a field holds `lit`:
+/// halved by every byte of length, and certain for the literals in
+/// [`COMMON_LITERALS`].
+pub(crate) fn literal_cost(lit: &str) -> u64 {
+    if COMMON_LITERALS.iter().any(|c| c.eq_ignore_ascii_case(lit)) {
+        return 1 << 20;
+    }
+    1 << (20 - lit.len().min(20))
+}
+
+/// Better requirements have a lower total cost, then fewer alternatives.
+fn score<K: Key>(a: &[(u32, K)]) -> (u64, usize) {
+    let total = a
+        .iter()
+        .map(|(_, k)| k.cost())
+        .fold(0u64, u64::saturating_add);
+    (total, a.len())
+}
+
+fn best<K: Key>(options: impl Iterator<Item = Vec<(u32, K)>>) -> Option<Vec<(u32, K)>> {
+    options.min_by_key(|a| score(a))
 }
 
 fn test_req(t: &FieldTest) -> Option<Alts> {
@@ -64,8 +130,10 @@ fn test_req(t: &FieldTest) -> Option<Alts> {
     let lits = if t.all {
         per_value.into_iter().flatten().min_by_key(|l| {
             (
+                l.iter()
+                    .map(|s| literal_cost(s))
+                    .fold(0u64, u64::saturating_add),
                 l.len(),
-                usize::MAX - l.iter().map(String::len).min().unwrap_or(0),
             )
         })?
     } else {
@@ -74,36 +142,39 @@ fn test_req(t: &FieldTest) -> Option<Alts> {
     Some(lits.into_iter().map(|l| (t.field, l)).collect())
 }
 
-fn selection_req(rule: &CompiledRule, i: u32) -> Option<Alts> {
+/// Which alternatives one field test requires.
+type TestReq<'r, K> = &'r dyn Fn(&FieldTest) -> Option<Vec<(u32, K)>>;
+
+fn selection_req<K: Key>(rule: &CompiledRule, i: u32, f: TestReq<'_, K>) -> Option<Vec<(u32, K)>> {
     match &rule.selections.get(i as usize)?.body {
         CompiledBody::Keywords(_) => None,
         CompiledBody::Groups(groups) => {
             let mut all = Vec::new();
             for g in groups {
-                all.extend(best(g.tests.iter().filter_map(test_req))?);
+                all.extend(best(g.tests.iter().filter_map(f))?);
             }
             (!all.is_empty()).then_some(all)
         }
     }
 }
 
-fn cond_req(rule: &CompiledRule, c: &Cond) -> Option<Alts> {
+fn cond_req<K: Key>(rule: &CompiledRule, c: &Cond, f: TestReq<'_, K>) -> Option<Vec<(u32, K)>> {
     match c {
-        Cond::Sel(i) => selection_req(rule, *i),
+        Cond::Sel(i) => selection_req(rule, *i, f),
         Cond::Not(_) => None,
-        Cond::And(items) => best(items.iter().filter_map(|i| cond_req(rule, i))),
-        Cond::AllOf(sels) => best(sels.iter().filter_map(|s| selection_req(rule, *s))),
+        Cond::And(items) => best(items.iter().filter_map(|i| cond_req(rule, i, f))),
+        Cond::AllOf(sels) => best(sels.iter().filter_map(|s| selection_req(rule, *s, f))),
         Cond::Or(items) => {
             let mut all = Vec::new();
             for i in items {
-                all.extend(cond_req(rule, i)?);
+                all.extend(cond_req(rule, i, f)?);
             }
             (!all.is_empty()).then_some(all)
         }
         Cond::AtLeast(_, sels) => {
             let mut all = Vec::new();
             for s in sels {
-                all.extend(selection_req(rule, *s)?);
+                all.extend(selection_req(rule, *s, f)?);
             }
             (!all.is_empty()).then_some(all)
         }
@@ -113,7 +184,7 @@ fn cond_req(rule: &CompiledRule, c: &Cond) -> Option<Alts> {
 /// The rule's requirement over local field ids, including the fields its
 /// logsource sources read instead (renamed fields).
 pub(crate) fn requirement(rule: &CompiledRule) -> Option<Alts> {
-    let alts = cond_req(rule, &rule.condition)?;
+    let alts = cond_req(rule, &rule.condition, &test_req)?;
     let mut out = alts.clone();
     for s in &rule.sources {
         for (f, lit) in &alts {
@@ -125,6 +196,53 @@ pub(crate) fn requirement(rule: &CompiledRule) -> Option<Alts> {
         }
     }
     Some(out)
+}
+
+/// The name of the field that holds Windows event ids.
+pub(crate) const EVENT_ID: &str = "EventID";
+
+/// The `EventID`s of which the rule's detection requires one (from
+/// positive `EventID: N` items on every path to a match), when the rule
+/// reads `EventID` under that name in every source.
+pub(crate) fn detection_event_ids(rule: &CompiledRule) -> Option<Vec<i64>> {
+    let field = rule.fields.iter().position(|f| f == EVENT_ID)? as u32;
+    let renamed = rule
+        .sources
+        .iter()
+        .any(|s| s.alias.get(field as usize).is_some_and(|&a| a != field));
+    if renamed {
+        return None;
+    }
+    let ids = |t: &FieldTest| -> Option<Vec<(u32, i64)>> {
+        if t.field != field || t.negate || t.all || t.values.is_empty() {
+            return None;
+        }
+        t.values
+            .iter()
+            .map(|v| match v {
+                ValueTest::Num { value, .. } => integral(*value).map(|id| (field, id)),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut out: Vec<i64> = cond_req(rule, &rule.condition, &ids)?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
+}
+
+/// `x` as an integer when it is one (within 1e-9, a superset of the
+/// equality numbers are compared with).
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "the range is checked before the cast"
+)]
+pub(crate) fn integral(x: f64) -> Option<i64> {
+    let r = x.round();
+    ((x - r).abs() < 1e-9 && r.abs() < 9.0e15).then_some(r as i64)
 }
 
 /// Collects literals of many rules, then builds one automaton per field.
@@ -151,25 +269,32 @@ impl Builder {
     }
 
     pub(crate) fn build(self) -> Prefilter {
-        let fields = self
-            .by_field
-            .into_iter()
-            .filter_map(|(field, lits)| {
-                let ac = AhoCorasickBuilder::new()
+        let mut fields = Vec::new();
+        let mut unsearchable = Vec::new();
+        for (field, lits) in self.by_field {
+            let builder = |kind| {
+                AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
+                    .kind(kind)
                     .build(lits.iter().map(|(l, _)| l))
-                    .ok()?;
-                Some(FieldScan {
+            };
+            // A DFA searches fastest; a field with too many literals for
+            // one gets the automaton the builder picks.
+            match builder(Some(AhoCorasickKind::DFA)).or_else(|_| builder(None)) {
+                Ok(ac) => fields.push(FieldScan {
                     field,
                     ac,
                     ids: lits.into_iter().map(|(_, id)| id).collect(),
-                })
-            })
-            .collect();
+                }),
+                // No automaton at all: the literals count as always present.
+                Err(_) => unsearchable.extend(lits.into_iter().map(|(_, id)| id)),
+            }
+        }
         Prefilter {
             fields,
             words: self.ids.len().div_ceil(64),
+            unsearchable,
         }
     }
 }
@@ -186,6 +311,8 @@ struct FieldScan {
 pub(crate) struct Prefilter {
     fields: Vec<FieldScan>,
     words: usize,
+    /// Literals no automaton could be built for, reported on every event.
+    unsearchable: Vec<u32>,
 }
 
 impl Prefilter {
@@ -195,6 +322,10 @@ impl Prefilter {
         found.clear();
         found.resize(self.words, 0);
         ids.clear();
+        for &id in &self.unsearchable {
+            found[id as usize / 64] |= 1 << (id % 64);
+            ids.push(id);
+        }
         for f in &self.fields {
             let Some(v) = resolved.get(f.field) else {
                 continue;

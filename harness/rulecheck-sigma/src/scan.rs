@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use rulecheck_core::Diagnostic;
 use serde_json::Value;
 
@@ -42,6 +43,13 @@ impl Hits {
     pub fn rules(&self) -> &[u32] {
         &self.rules
     }
+
+    /// Indices of the rules the prefilter and the `EventID` index let
+    /// through for the last event (each was evaluated unless its logsource
+    /// excluded the event), for tuning.
+    pub fn candidates(&self) -> &[u32] {
+        &self.candidates
+    }
 }
 
 /// Compiled rules, filters and correlations, ready to scan events.
@@ -50,6 +58,9 @@ pub struct RuleSet {
     table: FieldTable,
     members: Vec<Member>,
     by_event_id: HashMap<i64, Vec<u32>>,
+    /// Rules indexed by the `EventID`s their detection requires: tried on
+    /// events whose `EventID` is present but not an integer.
+    by_event_id_other: Vec<u32>,
     always: Vec<u32>,
     event_id_field: Option<u32>,
     correlations: Vec<CompiledCorrelation>,
@@ -142,13 +153,17 @@ impl RuleSet {
     }
 
     /// Index the rules: by required literal when they have one, otherwise
-    /// by `EventID` (or in `always` when the logsource fixes none).
+    /// by the `EventID`s their detection or their logsource requires (or in
+    /// `always` when neither fixes any).
     fn index(&mut self) {
         self.by_event_id.clear();
+        self.by_event_id_other.clear();
         self.always.clear();
-        self.event_id_field = Some(self.table.intern("EventID"));
+        self.event_id_field = Some(self.table.intern(prefilter::EVENT_ID));
         let mut literals = prefilter::Builder::default();
+        let mut detection_ids = Vec::with_capacity(self.members.len());
         for m in &mut self.members {
+            detection_ids.push(prefilter::detection_event_ids(&m.rule));
             m.literals = prefilter::requirement(&m.rule).map(|alts| {
                 let mut ids: Vec<u32> = alts
                     .iter()
@@ -175,13 +190,19 @@ impl RuleSet {
             if m.rule.unmapped {
                 continue;
             }
-            match (&m.literals, &m.event_ids) {
-                (Some(lits), _) => {
+            match (&m.literals, &detection_ids[i], &m.event_ids) {
+                (Some(lits), _, _) => {
                     for &l in lits {
                         self.by_literal[l as usize].push(i as u32);
                     }
                 }
-                (None, Some(ids)) => {
+                (None, Some(ids), _) => {
+                    for &id in ids {
+                        self.by_event_id.entry(id).or_default().push(i as u32);
+                    }
+                    self.by_event_id_other.push(i as u32);
+                }
+                (None, None, Some(ids)) => {
                     for &id in ids {
                         let list = self.by_event_id.entry(id).or_default();
                         if list.last() != Some(&(i as u32)) {
@@ -189,7 +210,7 @@ impl RuleSet {
                         }
                     }
                 }
-                (None, None) => self.always.push(i as u32),
+                (None, None, None) => self.always.push(i as u32),
             }
         }
     }
@@ -205,12 +226,21 @@ impl RuleSet {
     }
 
     /// How many evaluable rules have no literal prefilter (they are tried
-    /// on every event of their logsource), for benchmarks and tuning.
+    /// on every event of the `EventID`s their detection or logsource
+    /// requires, or on every event when neither requires any), for
+    /// benchmarks and tuning.
     pub fn unfiltered_rules(&self) -> usize {
         self.members
             .iter()
             .filter(|m| !m.rule.unmapped && m.literals.is_none())
             .count()
+    }
+
+    /// How many evaluable rules are tried on every event: no required
+    /// literal and no `EventID` from their detection or logsource, for
+    /// benchmarks and tuning.
+    pub fn unindexed_rules(&self) -> usize {
+        self.always.len()
     }
 
     /// The number of rules.
@@ -235,19 +265,15 @@ impl RuleSet {
         hits.candidates.clear();
         self.prefilter
             .scan(resolved, &mut hits.literals, &mut hits.found);
-        let eid = self
-            .event_id_field
-            .and_then(|f| resolved.get(f))
-            .and_then(|v| match v {
-                Value::Number(n) => n.as_i64(),
-                Value::String(s) => s.trim().parse().ok(),
-                _ => None,
-            });
+        let eid_value = self.event_id_field.and_then(|f| resolved.get(f));
+        let eid = eid_value.and_then(event_id_key);
         for &l in &hits.found {
             hits.candidates.extend(&self.by_literal[l as usize]);
         }
         if let Some(list) = eid.and_then(|e| self.by_event_id.get(&e)) {
             hits.candidates.extend(list);
+        } else if eid.is_none() && eid_value.is_some() {
+            hits.candidates.extend(&self.by_event_id_other);
         }
         hits.candidates.extend(&self.always);
         hits.candidates.sort_unstable();
@@ -339,6 +365,94 @@ impl RuleSet {
                 })
                 .collect();
             out.extend(c.evaluate(events, &matched));
+        }
+        out
+    }
+}
+
+/// The integer an event's `EventID` holds: a number or a string spelling
+/// one (rounded like [`prefilter::integral`], so that every value a rule's
+/// `EventID: N` accepts gets the key `N`).
+fn event_id_key(v: &Value) -> Option<i64> {
+    let x = match v {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    prefilter::integral(x)
+}
+
+/// Lines per unit of parallel work in [`RuleSet::scan_json_lines`].
+const LINES_PER_TASK: usize = 512;
+
+/// What [`RuleSet::scan_json_lines`] found in a block of JSON lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineMatches {
+    /// `(record, rule)` for every match, ordered by record number, then
+    /// rule index: the same order whatever the number of threads.
+    pub hits: Vec<(u64, u32)>,
+    /// How many lines held a JSON object (the events scanned).
+    pub events: u64,
+    /// Record numbers of the non-empty lines that are not a JSON object.
+    pub invalid: Vec<u64>,
+}
+
+impl LineMatches {
+    fn append(&mut self, mut other: LineMatches) {
+        self.hits.append(&mut other.hits);
+        self.events += other.events;
+        self.invalid.append(&mut other.invalid);
+    }
+}
+
+impl RuleSet {
+    /// Parse and match a block of JSON lines (one event per line) on the
+    /// current rayon thread pool, in parallel over runs of lines. The line
+    /// at offset `n` of `text` has record number `first_record + n`; blank
+    /// lines are skipped but keep their number. The result does not depend
+    /// on the number of threads.
+    pub fn scan_json_lines(&self, text: &str, first_record: u64) -> LineMatches {
+        let lines: Vec<&str> = text.lines().collect();
+        lines
+            .par_chunks(LINES_PER_TASK)
+            .enumerate()
+            .map_init(
+                || (Resolver::default(), Hits::default()),
+                |(resolver, hits), (chunk, lines)| {
+                    let first = first_record + (chunk * LINES_PER_TASK) as u64;
+                    self.scan_lines(lines, first, resolver, hits)
+                },
+            )
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(LineMatches::default(), |mut all, part| {
+                all.append(part);
+                all
+            })
+    }
+
+    fn scan_lines(
+        &self,
+        lines: &[&str],
+        first_record: u64,
+        resolver: &mut Resolver,
+        hits: &mut Hits,
+    ) -> LineMatches {
+        let mut out = LineMatches::default();
+        for (record, line) in (first_record..).zip(lines) {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(line) else {
+                out.invalid.push(record);
+                continue;
+            };
+            let event = Event::from_map(fields);
+            out.events += 1;
+            let r = resolver.resolve(&self.table, &event);
+            self.matching(&r, hits);
+            resolver.recycle(r);
+            out.hits.extend(hits.rules().iter().map(|&h| (record, h)));
         }
         out
     }
@@ -484,6 +598,109 @@ filter:
         let hit = ev(json!({"EventID": 13, "Channel": SYSMON, "Details": "x"}));
         let miss = ev(json!({"EventID": 11, "Channel": SYSMON, "Details": "x"}));
         assert_eq!(set.count([&hit, &miss]), vec![1]);
+    }
+
+    #[test]
+    fn rules_are_indexed_by_the_event_ids_of_their_detection() {
+        let text = "title: failed network logon\nlogsource: { product: windows, service: security }\ndetection:\n    sel:\n        EventID: 4625\n        LogonType: 3\n    condition: sel\n";
+        let (docs, _) = parse_str(text);
+        let opts = CompileOptions {
+            logsource: Some(LogsourceMap::windows()),
+            ..Default::default()
+        };
+        let (set, errors) = RuleSet::build(&docs, &opts);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(set.by_event_id.get(&4625).map(Vec::len), Some(1));
+        assert_eq!(set.by_event_id_other.len(), 1);
+        assert!(set.always.is_empty());
+        let rule = set.rules().next().cloned();
+        let rule = rule.unwrap_or_else(|| panic!("one rule"));
+        let cases = [
+            (
+                json!({"EventID": 4625, "Channel": "Security", "LogonType": 3}),
+                true,
+            ),
+            (
+                json!({"EventID": "4625", "Channel": "Security", "LogonType": "3"}),
+                true,
+            ),
+            (
+                json!({"EventID": " 4625.0", "Channel": "Security", "LogonType": 3}),
+                true,
+            ),
+            // Not an integer key: the rule is tried anyway.
+            (
+                json!({"EventID": [4624, 4625], "Channel": "Security", "LogonType": 3}),
+                true,
+            ),
+            (
+                json!({"EventID": 4624, "Channel": "Security", "LogonType": 3}),
+                false,
+            ),
+            (json!({"Channel": "Security", "LogonType": 3}), false),
+        ];
+        for (event, want) in cases {
+            let e = ev(event.clone());
+            assert_eq!(rule.matches(&e), want, "{event}");
+            assert_eq!(set.count([&e]), vec![u64::from(want)], "{event}");
+        }
+    }
+
+    #[test]
+    fn regex_rules_get_the_literal_prefilter() {
+        let text = "title: mimikatz\nlogsource: { product: windows, category: process_creation }\ndetection:\n    sel:\n        CommandLine|re: '(?i)invoke-(mimikatz|kerberoast)\\b'\n    condition: sel\n";
+        let (docs, _) = parse_str(text);
+        let opts = CompileOptions {
+            logsource: Some(LogsourceMap::windows()),
+            ..Default::default()
+        };
+        let (set, errors) = RuleSet::build(&docs, &opts);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(set.unfiltered_rules(), 0);
+        let hit = ev(
+            json!({"EventID": 1, "Channel": SYSMON, "CommandLine": "powershell INVOKE-Mimikatz -x"}),
+        );
+        let miss = ev(json!({"EventID": 1, "Channel": SYSMON, "CommandLine": "invoke-mimi"}));
+        let mut hits = Hits::default();
+        let mut resolver = Resolver::default();
+        let r = resolver.resolve(set.table(), &miss);
+        set.matching(&r, &mut hits);
+        assert!(hits.candidates().is_empty(), "the prefilter skips the rule");
+        resolver.recycle(r);
+        assert_eq!(set.count([&hit, &miss]), vec![1]);
+    }
+
+    #[test]
+    fn json_lines_scan_is_ordered_and_thread_independent() {
+        let set = set();
+        let evil = format!(r#"{{"EventID": 1, "Channel": "{SYSMON}", "Image": "C:\\evil.exe"}}"#);
+        let run =
+            format!(r#"{{"EventID": 13, "Channel": "{SYSMON}", "TargetObject": "HKCU\\Run\\x"}}"#);
+        let mut text = String::new();
+        for i in 0..3000 {
+            text.push_str(match i % 7 {
+                0 => &evil,
+                3 => &run,
+                5 => "",
+                6 => "[1, 2]",
+                _ => r#"{"EventID": 1}"#,
+            });
+            text.push('\n');
+        }
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let one = pool(1).install(|| set.scan_json_lines(&text, 10));
+        let two = pool(2).install(|| set.scan_json_lines(&text, 10));
+        assert_eq!(one, two);
+        assert_eq!(one.events, 3000 - 2 * 428);
+        assert_eq!(one.invalid.len(), 428);
+        assert_eq!(one.invalid[0], 16);
+        assert_eq!(&one.hits[..3], &[(10, 0), (13, 1), (17, 0)]);
+        assert!(one.hits.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

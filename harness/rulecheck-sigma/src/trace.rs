@@ -228,7 +228,7 @@ detection:
         assert!(out.starts_with("NO MATCH CMSTP (r1)"), "{out}");
         assert!(out.contains("✓ sysmon 1"), "{out}");
         assert!(out.contains("✗ security 4688"), "{out}");
-        assert!(out.contains("✓ ParentImage any of [Str(Suffix(\"\\\\cmstp.exe\"))]  value: \"C:\\\\Windows\\\\System32\\\\cmstp.exe\"  [rules/cmstp.yml:6]"), "{out}");
+        assert!(out.contains("✓ ParentImage endswith '\\cmstp.exe'  value: \"C:\\\\Windows\\\\System32\\\\cmstp.exe\"  [rules/cmstp.yml:6]"), "{out}");
         assert!(out.contains("✗ CommandLine"), "{out}");
         assert!(out.contains("[rules/cmstp.yml:7]"), "{out}");
         assert!(

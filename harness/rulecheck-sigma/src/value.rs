@@ -24,6 +24,19 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
+    /// The operator as written in a trace (`<`, `>=`, …).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Lt => "<",
+            CmpOp::Lte => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Gte => ">=",
+        }
+    }
+}
+
+impl CmpOp {
     pub(crate) fn apply(self, a: f64, b: f64) -> bool {
         match self {
             CmpOp::Eq => (a - b).abs() < f64::EPSILON * a.abs().max(1.0),

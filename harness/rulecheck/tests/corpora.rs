@@ -217,5 +217,8 @@ fn anvilogic_armory() {
     );
     // Without a configuration the data-set macros (`get_endpoint_data`, …)
     // are unknown: warnings, not errors.
-    assert_eq!(warnings(&report), BTreeMap::from([("spl-unknown-macro", 3030)]));
+    assert_eq!(
+        warnings(&report),
+        BTreeMap::from([("spl-unknown-macro", 3030)])
+    );
 }
