@@ -104,7 +104,18 @@ def main():
     rng = random.Random(20261123)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "rulecheck.toml"), "w") as f:
-        f.write("rules = ['rules']\nfixtures = 'fixtures'\n[gate]\nunsupported = 'warn'\n")
+        f.write("rules = ['rules']\nfixtures = 'fixtures'\n[spl]\nmacro_paths = ['macros']\n")
+    macros = os.path.join(args.out, "macros")
+    os.makedirs(macros, exist_ok=True)
+    for name, arguments, definition in [
+        ("security_content_summariesonly", [], "summariesonly=false allow_old_summaries=true"),
+        ("drop_dm_object_name", ["object"], "rename $object$.* AS *"),
+        ("security_content_ctime", ["field"], 'convert timeformat="%Y-%m-%dT%H:%M:%S" ctime($field$)'),
+    ]:
+        with open(os.path.join(macros, name + ".yml"), "w") as f:
+            f.write(f"name: {name}\ndefinition: '{definition}'\ndescription: benchmark macro\n")
+            if arguments:
+                f.write("arguments:\n" + "".join(f"- {a}\n" for a in arguments))
     for i in range(args.rules):
         kind = "escu" if i % 5 == 4 else "sigma"
         text, tps, fps = (escu_rule if kind == "escu" else sigma_rule)(i, rng)
