@@ -77,7 +77,7 @@ use rulecheck_core::Diagnostic;
 
 pub use ast::Pipeline;
 pub use eval::{
-    Context, DataModels, Event, ExplainTrace, INVALID, PredicateResult, RunError, Search,
+    Batch, Context, DataModels, Event, ExplainTrace, INVALID, PredicateResult, RunError, Search,
     StageTrace, UNSUPPORTED, compile, compile_str,
 };
 pub use expand::{

@@ -463,3 +463,55 @@ mod tests {
         assert_eq!(view["Processes.dest"], "h");
     }
 }
+
+/// Events to run many searches on, with the data model views of the events
+/// computed once (on first use by a `tstats` search) and shared by every
+/// search run on the batch.
+#[derive(Debug)]
+pub struct Batch<'e> {
+    pub(crate) events: &'e [Event],
+    views: std::cell::RefCell<ViewMap<'e>>,
+}
+
+/// The views of a batch's events by (data model, root dataset).
+type ViewMap<'e> =
+    std::collections::HashMap<(String, String), std::rc::Rc<Vec<Option<Cow<'e, Event>>>>>;
+
+impl<'e> Batch<'e> {
+    /// A batch over `events`.
+    #[must_use]
+    pub fn new(events: &'e [Event]) -> Batch<'e> {
+        Batch {
+            events,
+            views: std::cell::RefCell::default(),
+        }
+    }
+
+    /// The events of the batch.
+    #[must_use]
+    pub fn events(&self) -> &'e [Event] {
+        self.events
+    }
+
+    /// The view of each event in `model`'s root dataset `root` (`None`
+    /// for an event outside it).
+    pub(crate) fn views(
+        &self,
+        models: &DataModels,
+        model: &str,
+        root: &str,
+    ) -> std::rc::Rc<Vec<Option<Cow<'e, Event>>>> {
+        let key = (model.to_owned(), root.to_owned());
+        if let Some(v) = self.views.borrow().get(&key) {
+            return v.clone();
+        }
+        let views: std::rc::Rc<Vec<_>> = std::rc::Rc::new(
+            self.events
+                .iter()
+                .map(|e| models.view(model, root, e))
+                .collect(),
+        );
+        self.views.borrow_mut().insert(key, views.clone());
+        views
+    }
+}

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 use super::Context;
+use super::datamodel::Batch;
 use super::expr::ExprEnv;
 use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
 use super::plan::{ConvKind, JoinKind, SortKey, Stage, TstatsPlan};
@@ -53,6 +54,17 @@ pub(crate) fn is_streaming(stage: &Stage) -> bool {
 /// The rows a generating stage makes from the input events; `None` when the
 /// stage does not generate.
 pub(crate) fn generate(stage: &Stage, events: &[Event], ctx: &Context) -> Option<Vec<Event>> {
+    generate_in(stage, events, ctx, None)
+}
+
+/// [`generate`] reading the data model views of `batch` (computed once per
+/// batch and shared by every search run on it) when given.
+pub(crate) fn generate_in(
+    stage: &Stage,
+    events: &[Event],
+    ctx: &Context,
+    batch: Option<&Batch<'_>>,
+) -> Option<Vec<Event>> {
     match stage {
         Stage::Search(pred) => Some(
             events
@@ -61,7 +73,10 @@ pub(crate) fn generate(stage: &Stage, events: &[Event], ctx: &Context) -> Option
                 .map(materialize)
                 .collect(),
         ),
-        Stage::Tstats(plan) => Some(tstats(plan, events, ctx)),
+        Stage::Tstats(plan) => Some(match batch {
+            Some(batch) => tstats_batch(plan, batch, ctx),
+            None => tstats(plan, events, ctx),
+        }),
         Stage::Inputlookup { rows, filter } => Some(
             rows.iter()
                 .filter(|r| filter.as_ref().is_none_or(|f| f.eval(r, &mut None)))
@@ -80,6 +95,22 @@ pub(crate) fn generate(stage: &Stage, events: &[Event], ctx: &Context) -> Option
     }
 }
 
+fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Event> {
+    let Some(d) = &plan.dataset else {
+        return tstats(plan, batch.events, ctx);
+    };
+    let views = batch.views(&ctx.datamodels, &d.model, &d.root);
+    let mut rows = Vec::new();
+    for view in views.iter().flatten() {
+        if d.constraints.iter().all(|c| c.eval(view, &mut None))
+            && plan.filter.eval(view, &mut None)
+        {
+            rows.push(materialize(view));
+        }
+    }
+    tstats_rows(plan, rows, ctx)
+}
+
 fn tstats(plan: &TstatsPlan, events: &[Event], ctx: &Context) -> Vec<Event> {
     let mut rows = Vec::new();
     for event in events {
@@ -94,6 +125,11 @@ fn tstats(plan: &TstatsPlan, events: &[Event], ctx: &Context) -> Vec<Event> {
             rows.push(materialize(&view));
         }
     }
+    tstats_rows(plan, rows, ctx)
+}
+
+/// Bin, fill and aggregate the rows that passed a `tstats` filter.
+fn tstats_rows(plan: &TstatsPlan, mut rows: Vec<Event>, ctx: &Context) -> Vec<Event> {
     if let Some(span) = plan.span {
         for row in &mut rows {
             bin_field(row, "_time", "_time", span);

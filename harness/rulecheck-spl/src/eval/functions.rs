@@ -174,18 +174,31 @@ pub(crate) fn compile_call(
     CExpr::Call { func, args, re }
 }
 
-/// SQL `LIKE`: `%` any text, `_` one character; case-sensitive.
+/// SQL `LIKE`: `%` any text, `_` one character; case-sensitive. Matched
+/// without building a regular expression (greedy `%` with backtracking to
+/// the last `%`), so a pattern computed per row costs no compilation.
 pub(crate) fn like(text: &str, pattern: &str) -> bool {
-    let mut re = String::from("(?s)\\A");
-    for c in pattern.chars() {
-        match c {
-            '%' => re.push_str(".*"),
-            '_' => re.push('.'),
-            other => re.push_str(&regex::escape(&other.to_string())),
+    let t: Vec<char> = text.chars().collect();
+    let p: Vec<char> = pattern.chars().collect();
+    let (mut ti, mut pi) = (0, 0);
+    // The position after the last `%` and the text position it resumes at.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '%' {
+            star = Some((pi + 1, ti));
+            pi += 1;
+        } else if pi < p.len() && (p[pi] == '_' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
         }
     }
-    re.push_str("\\z");
-    regex::Regex::new(&re).is_ok_and(|re| re.is_match(text))
+    p[pi..].iter().all(|&c| c == '%')
 }
 
 fn text(value: &Value) -> Option<String> {
@@ -414,6 +427,8 @@ pub(crate) fn call(
         Func::Sin => unary(number(0), f64::sin),
         Func::Cos => unary(number(0), f64::cos),
         Func::Log => match (number(0), args.get(1).map_or(Some(10.0), |_| number(1))) {
+            (Some(x), Some(b)) if (b - 10.0).abs() < f64::EPSILON => Value::Num(x.log10()),
+            (Some(x), Some(b)) if (b - 2.0).abs() < f64::EPSILON => Value::Num(x.log2()),
             (Some(x), Some(b)) => Value::Num(x.log(b)),
             _ => Value::Null,
         },

@@ -2,7 +2,10 @@
 //! `name` is `name.yml` (with `filename:`, `match_type: WILDCARD(field)`,
 //! `case_sensitive_match:`) next to its CSV file, or a bare `name.csv`.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 use serde_json::Value as Json;
 
@@ -14,8 +17,10 @@ use super::value::{Event, Value};
 #[derive(Debug, Clone)]
 pub(crate) struct Table {
     pub(crate) header: Vec<String>,
-    pub(crate) rows: Vec<Vec<String>>,
-    wildcard: Vec<String>,
+    pub(crate) rows: Arc<Vec<Vec<String>>>,
+    /// Per column: for a `WILDCARD` column, the compiled pattern of each
+    /// row's cell; `None` for an exact-match column.
+    globs: Arc<Vec<Option<Vec<Glob>>>>,
     case_sensitive: bool,
 }
 
@@ -33,14 +38,50 @@ fn yaml_value(text: &str, key: &str) -> Option<String> {
 pub(crate) fn dnslookup() -> Table {
     Table {
         header: vec!["clienthost".to_owned(), "clientip".to_owned()],
-        rows: Vec::new(),
-        wildcard: Vec::new(),
+        rows: Arc::default(),
+        globs: Arc::default(),
         case_sensitive: false,
     }
 }
 
-/// Load the table `name` from `dir`; the error is a message.
+/// Tables already loaded, by folder and name, with the modification time
+/// of their files when loaded: many searches that use one table share it.
+type Cache = HashMap<(PathBuf, String), (Option<SystemTime>, Table)>;
+
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    CACHE.get_or_init(Mutex::default)
+}
+
+fn modified(dir: &Path, stem: &str) -> Option<SystemTime> {
+    ["csv", "yml"]
+        .iter()
+        .filter_map(|ext| std::fs::metadata(dir.join(format!("{stem}.{ext}"))).ok())
+        .filter_map(|m| m.modified().ok())
+        .max()
+}
+
+/// Load the table `name` from `dir`; the error is a message. A table is
+/// read once and shared while its files are unchanged.
 pub(crate) fn load(dir: &Path, name: &str) -> Result<Table, String> {
+    let stem = name.strip_suffix(".csv").unwrap_or(name);
+    let key = (dir.to_path_buf(), stem.to_owned());
+    let stamp = modified(dir, stem);
+    if let Ok(cache) = cache().lock()
+        && let Some((at, table)) = cache.get(&key)
+        && stamp.is_some()
+        && *at == stamp
+    {
+        return Ok(table.clone());
+    }
+    let table = read(dir, name)?;
+    if let Ok(mut cache) = cache().lock() {
+        cache.insert(key, (stamp, table.clone()));
+    }
+    Ok(table)
+}
+
+fn read(dir: &Path, name: &str) -> Result<Table, String> {
     let stem = name.strip_suffix(".csv").unwrap_or(name);
     let mut file = dir.join(format!("{stem}.csv"));
     let mut wildcard = Vec::new();
@@ -76,7 +117,7 @@ pub(crate) fn load(dir: &Path, name: &str) -> Result<Table, String> {
         .trim(csv::Trim::All)
         .from_path(&file)
         .map_err(|e| format!("cannot read lookup `{name}` ({}): {e}", file.display()))?;
-    let header = reader
+    let header: Vec<String> = reader
         .headers()
         .map_err(|e| format!("lookup `{name}`: {e}"))?
         .iter()
@@ -85,12 +126,26 @@ pub(crate) fn load(dir: &Path, name: &str) -> Result<Table, String> {
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| format!("lookup `{name}`: {e}"))?;
-        rows.push(record.iter().map(str::to_owned).collect());
+        rows.push(record.iter().map(str::to_owned).collect::<Vec<String>>());
     }
+    let globs = header
+        .iter()
+        .enumerate()
+        .map(|(column, name)| {
+            wildcard.contains(name).then(|| {
+                rows.iter()
+                    .map(|row| {
+                        let cell = row.get(column).map_or("", String::as_str);
+                        Glob::new(cell, case_sensitive)
+                    })
+                    .collect()
+            })
+        })
+        .collect();
     Ok(Table {
         header,
-        rows,
-        wildcard,
+        rows: Arc::new(rows),
+        globs: Arc::new(globs),
         case_sensitive,
     })
 }
@@ -115,9 +170,9 @@ impl Table {
             .collect()
     }
 
-    fn cell_matches(&self, column: usize, cell: &str, value: &str) -> bool {
-        if self.wildcard.iter().any(|w| Some(column) == self.column(w)) {
-            return Glob::new(cell, self.case_sensitive).matches(value);
+    fn cell_matches(&self, column: usize, row: usize, cell: &str, value: &str) -> bool {
+        if let Some(Some(globs)) = self.globs.get(column) {
+            return globs[row].matches(value);
         }
         if self.case_sensitive {
             cell == value
@@ -144,7 +199,7 @@ impl Table {
                         let cell = self.rows[r].get(*column).map_or("", String::as_str);
                         event_values
                             .iter()
-                            .any(|v| self.cell_matches(*column, cell, v))
+                            .any(|v| self.cell_matches(*column, r, cell, v))
                     })
             })
             .collect()

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 
 use rulecheck_core::Diagnostic;
 
-pub use datamodel::DataModels;
+pub use datamodel::{Batch, DataModels};
 pub use diag::{INVALID, UNSUPPORTED};
 pub use explain::{ExplainTrace, PredicateResult, StageTrace};
 pub use value::Event;
@@ -128,8 +128,24 @@ impl Search {
     /// (with `_time` in epoch seconds), for `stats`, `table` and the like
     /// the result rows.
     pub fn run(&self, events: &[Event], ctx: &Context) -> Result<Vec<Event>, RunError> {
+        self.run_in(events, ctx, None)
+    }
+
+    /// [`Search::run`] over the events of `batch`, sharing the data model
+    /// views (`tstats`) the batch computed for earlier searches: run many
+    /// searches on one batch to compute each view once.
+    pub fn run_batch(&self, batch: &Batch<'_>, ctx: &Context) -> Result<Vec<Event>, RunError> {
+        self.run_in(batch.events(), ctx, Some(batch))
+    }
+
+    fn run_in(
+        &self,
+        events: &[Event],
+        ctx: &Context,
+        batch: Option<&Batch<'_>>,
+    ) -> Result<Vec<Event>, RunError> {
         let (first, rest) = self.stages.split_first().ok_or(RunError::Empty)?;
-        let mut rows = match exec::generate(&first.stage, events, ctx) {
+        let mut rows = match exec::generate_in(&first.stage, events, ctx, batch) {
             Some(rows) => rows,
             None => exec::apply(
                 &first.stage,

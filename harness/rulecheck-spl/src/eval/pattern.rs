@@ -25,8 +25,9 @@ enum GlobKind {
     Prefix { text: String, case: bool },
     /// `*text`.
     Suffix { text: String, case: bool },
-    /// Anything else, as an anchored regex.
-    Regex(regex::Regex),
+    /// Anything else: the texts between the `*`s, in order; the first
+    /// must start the value and the last end it.
+    Parts { parts: Vec<String>, case: bool },
 }
 
 impl Glob {
@@ -51,15 +52,9 @@ impl Glob {
                 case,
             }
         } else {
-            let body: Vec<String> = pattern.split('*').map(regex::escape).collect();
-            let flags = if case { "(?s)" } else { "(?is)" };
-            let re = format!("{flags}\\A{}\\z", body.join(".*"));
-            match regex::Regex::new(&re) {
-                Ok(re) => GlobKind::Regex(re),
-                Err(_) => GlobKind::Exact {
-                    text: pattern.to_owned(),
-                    case,
-                },
+            GlobKind::Parts {
+                parts: pattern.split('*').map(str::to_owned).collect(),
+                case,
             }
         };
         Glob { kind }
@@ -83,9 +78,54 @@ impl Glob {
                 .checked_sub(text.len())
                 .and_then(|at| value.get(at..))
                 .is_some_and(|tail| eq(tail, text, *case)),
-            GlobKind::Regex(re) => re.is_match(value),
+            GlobKind::Parts { parts, case } => {
+                if *case || value.is_ascii() {
+                    parts_match(parts, value, *case)
+                } else {
+                    let lower: Vec<String> = parts.iter().map(|p| p.to_lowercase()).collect();
+                    parts_match(&lower, &value.to_lowercase(), true)
+                }
+            }
         }
     }
+}
+
+/// Whether `value` is `parts` joined by any texts (`*`): the first part a
+/// prefix, the last a suffix, the others found in order between them.
+fn parts_match(parts: &[String], value: &str, case: bool) -> bool {
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+        return true;
+    };
+    if first.len() + last.len() > value.len()
+        || !value.is_char_boundary(first.len())
+        || !value.is_char_boundary(value.len() - last.len())
+        || !eq(&value[..first.len()], first, case)
+        || !eq(&value[value.len() - last.len()..], last, case)
+    {
+        return false;
+    }
+    let mut rest = &value[first.len()..value.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match find(rest, part, case) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The first byte offset of `needle` in `hay` (ASCII case-insensitively
+/// unless `case`).
+fn find(hay: &str, needle: &str, case: bool) -> Option<usize> {
+    if case {
+        return hay.find(needle);
+    }
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return Some(0);
+    }
+    (0..=h.len().checked_sub(n.len())?)
+        .find(|&i| hay.is_char_boundary(i) && h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 fn eq(a: &str, b: &str, case: bool) -> bool {

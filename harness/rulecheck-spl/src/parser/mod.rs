@@ -318,6 +318,17 @@ impl<'a> Parser<'a> {
         if first.kind == TokenKind::Pipe {
             self.bump(&first);
             self.command(&mut commands);
+        } else if first.is_keyword("search")
+            && self.src[first.span.end as usize..]
+                .chars()
+                .next()
+                .is_some_and(char::is_whitespace)
+        {
+            // `search …` at the start (a subsearch's `[search …]`) names
+            // the command; it is not a search term.
+            self.bump(&first);
+            let result = self.implicit_search(start);
+            self.record(result, &mut commands);
         } else {
             let result = self.implicit_search(start);
             self.record(result, &mut commands);

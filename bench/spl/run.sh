@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Benchmark the SPL engine against the serde_json parse floor: generate
+# Splunk-style Sysmon/Security events (JSON lines), then run every
+# compilable security_content detection over them in batches, and parse the
+# same events with serde_json alone, in the same run. Prints events/s for
+# both and their ratio.
+#
+#   bench/spl/run.sh [EVENTS] [BATCH] [THREADS]
+#
+# EVENTS defaults to 1,000,000, BATCH to 4096, THREADS to all cores. The
+# corpora are read from $RULECHECK_CORPORA (or ../shared/corpora). The
+# events file is kept in target/bench/ and reused when it exists.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+count="${1:-1000000}"
+batch="${2:-4096}"
+threads="${3:-$(nproc)}"
+corpora="${RULECHECK_CORPORA:-$root/../shared/corpora}"
+
+out="$root/target/bench"
+events="$out/spl_events_${count}.jsonl"
+mkdir -p "$out"
+if [[ ! -s "$events" ]]; then
+    echo "generating $count events into $events"
+    python3 "$root/bench/spl/gen_events.py" --count "$count" --out "$events"
+fi
+
+cargo build --release --quiet -p rulecheck-spl --example spl_bench --manifest-path "$root/Cargo.toml"
+log="$out/spl_bench.log"
+"$root/target/release/examples/spl_bench" --events "$events" --corpora "$corpora" \
+    --batch "$batch" --threads "$threads" | tee "$log"
+result() { awk -v k="$1" '$1 == "result" && $2 == k { print $3 }' "$log"; }
+
+echo
+echo "$count events, $(result rules) rules, batch $batch, $threads threads, $(nproc) cores," \
+    "load average $(cut -d' ' -f1-3 /proc/loadavg) (after the run)"
+echo
+echo "| measurement | events/s |"
+echo "| --- | ---: |"
+echo "| floor: read + serde_json parse | $(result floor) |"
+echo "| all rules (parse + run) | $(result scan) |"
+echo
+echo "rules / floor time: $(result ratio)x"

@@ -1,0 +1,538 @@
+//! Each command evaluated on small event sets: input events → expected
+//! rows, with at least one ordinary and one edge case per command.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rulecheck_spl::{Context, Event, Macros, compile_str};
+use serde_json::{Value as Json, json};
+
+const NOW: i64 = 1_773_500_000;
+
+fn events(values: &[Json]) -> Vec<Event> {
+    values
+        .iter()
+        .map(|v| v.as_object().unwrap().clone())
+        .collect()
+}
+
+fn run_ctx(query: &str, input: &[Json], ctx: &Context) -> Vec<Json> {
+    let search =
+        compile_str(query, &Macros::new(), ctx).unwrap_or_else(|d| panic!("{query}: {d:#?}"));
+    search
+        .run(&events(input), ctx)
+        .unwrap()
+        .into_iter()
+        .map(Json::Object)
+        .collect()
+}
+
+fn run(query: &str, input: &[Json]) -> Vec<Json> {
+    run_ctx(query, input, &Context::new(NOW))
+}
+
+/// The values of `field` in each row (`null` when missing).
+fn col(rows: &[Json], field: &str) -> Vec<Json> {
+    rows.iter()
+        .map(|r| r.get(field).cloned().unwrap_or(Json::Null))
+        .collect()
+}
+
+fn procs() -> Vec<Json> {
+    vec![
+        json!({"_time": 100, "host": "a", "user": "u1", "process": "cmd.exe", "n": 3}),
+        json!({"_time": 200, "host": "b", "user": "u2", "process": "powershell.exe", "n": 10}),
+        json!({"_time": 300, "host": "a", "user": "u1", "process": "cmd.exe", "n": 5}),
+        json!({"_time": 400, "host": "a", "user": "u3", "process": "whoami.exe"}),
+    ]
+}
+
+#[test]
+fn search_command() {
+    let rows = run("| search host=a process=cmd*", &procs());
+    assert_eq!(col(&rows, "_time"), [json!(100), json!(300)]);
+    // Field names are case-sensitive, values are not.
+    assert_eq!(run("| search HOST=a", &procs()).len(), 0);
+    assert_eq!(run("| search process=CMD.EXE", &procs()).len(), 2);
+    // `!=` needs the field; NOT field=x keeps events without it.
+    assert_eq!(run("| search n!=3", &procs()).len(), 2);
+    assert_eq!(run("| search NOT n=3", &procs()).len(), 3);
+    assert_eq!(run("| search n>4", &procs()).len(), 2);
+    assert_eq!(run("| search user IN (u2, u3)", &procs()).len(), 2);
+}
+
+#[test]
+fn where_command() {
+    let rows = run("| where n > 4 AND host=\"a\"", &procs());
+    assert_eq!(col(&rows, "_time"), [json!(300)]);
+    // A missing field is null: the comparison is false.
+    assert_eq!(run("| where n < 100", &procs()).len(), 3);
+    assert_eq!(run("| where isnull(n)", &procs()).len(), 1);
+    // Strings compare case-sensitively in `where`.
+    assert_eq!(run("| where process=\"CMD.EXE\"", &procs()).len(), 0);
+    // A bare word on the right-hand side is a field name.
+    let rows = run("| where host=user", &[json!({"host": "x", "user": "x"})]);
+    assert_eq!(rows.len(), 1);
+}
+
+#[test]
+fn eval_command() {
+    let rows = run("| eval m=n*2, label=host.\":\".user", &procs()[..1]);
+    assert_eq!(rows[0]["m"], 6);
+    assert_eq!(rows[0]["label"], "a:u1");
+    // Assignments see earlier ones; a null result removes the field.
+    let rows = run("| eval n=n+1, m=n*10, host=null()", &procs()[..1]);
+    assert_eq!(rows[0]["m"], 40);
+    assert!(rows[0].get("host").is_none());
+    // Arithmetic on a missing field is null.
+    let rows = run("| eval m=n+1", &procs()[3..]);
+    assert!(rows[0].get("m").is_none());
+}
+
+#[test]
+fn regex_command() {
+    let rows = run("| regex process=\"^(cmd|whoami)\\.exe$\"", &procs());
+    assert_eq!(rows.len(), 3);
+    let rows = run("| regex process!=\"^cmd\"", &procs());
+    assert_eq!(
+        col(&rows, "process"),
+        [json!("powershell.exe"), json!("whoami.exe")]
+    );
+    // Without a field the regex applies to `_raw`.
+    let rows = run(
+        "| regex \"user=u\\d\"",
+        &[json!({"_raw": "user=u7 x"}), json!({"_raw": "user=z"})],
+    );
+    assert_eq!(rows.len(), 1);
+}
+
+#[test]
+fn rex_command() {
+    let input = [json!({"_raw": "src=10.0.0.1 dst=10.0.0.2 port=443", "cmd": "a.exe -k v"})];
+    let rows = run("| rex \"src=(?<src>\\S+) dst=(?<dst>\\S+)\"", &input);
+    assert_eq!(rows[0]["src"], "10.0.0.1");
+    assert_eq!(rows[0]["dst"], "10.0.0.2");
+    let rows = run("| rex field=cmd \"-(?<flag>\\w) (?<val>\\w+)\"", &input);
+    assert_eq!(rows[0]["flag"], "k");
+    assert_eq!(rows[0]["val"], "v");
+    // No match: no field is set.
+    let rows = run("| rex field=cmd \"(?<nope>zzz)\"", &input);
+    assert!(rows[0].get("nope").is_none());
+    // max_match=0: every match, as a multivalue.
+    let rows = run("| rex max_match=0 \"=(?<v>[\\d.]+)\"", &input);
+    assert_eq!(rows[0]["v"], json!(["10.0.0.1", "10.0.0.2", "443"]));
+    // mode=sed rewrites the field.
+    let rows = run("| rex field=cmd mode=sed \"s/a\\.exe/b.exe/\"", &input);
+    assert_eq!(rows[0]["cmd"], "b.exe -k v");
+    let rows = run("| rex field=cmd mode=sed \"s/ /_/g\"", &input);
+    assert_eq!(rows[0]["cmd"], "a.exe_-k_v");
+}
+
+#[test]
+fn table_and_fields_commands() {
+    let rows = run("| table user, process", &procs()[..1]);
+    assert_eq!(rows[0], json!({"user": "u1", "process": "cmd.exe"}));
+    // Wildcards, in the order listed; a missing field is left out.
+    let rows = run("| table p*, missing, h*", &procs()[..1]);
+    let keys: Vec<&String> = rows[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["process", "host"]);
+    let rows = run("| fields host, n", &procs()[..1]);
+    let keys: Vec<&String> = rows[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["_time", "host", "n"]);
+    let rows = run("| fields - host, n", &procs()[..1]);
+    let keys: Vec<&String> = rows[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["_time", "user", "process"]);
+    let rows = run("| fields + u*", &procs()[..1]);
+    let keys: Vec<&String> = rows[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["_time", "user"]);
+}
+
+#[test]
+fn rename_command() {
+    let rows = run("| rename user AS account, n as count", &procs()[..1]);
+    assert_eq!(rows[0]["account"], "u1");
+    assert_eq!(rows[0]["count"], 3);
+    assert!(rows[0].get("user").is_none());
+    let input = [json!({"Processes.dest": "h", "Processes.user": "u", "other": 1})];
+    let rows = run("| rename Processes.* as *", &input);
+    assert_eq!(rows[0], json!({"dest": "h", "user": "u", "other": 1}));
+    // Renaming a missing field does nothing.
+    let rows = run("| rename missing as x", &procs()[..1]);
+    assert!(rows[0].get("x").is_none());
+}
+
+#[test]
+fn bin_command() {
+    let input = [
+        json!({"_time": 3_725}),
+        json!({"_time": 7_199}),
+        json!({"v": 17}),
+    ];
+    let rows = run("| bin _time span=1h", &input);
+    assert_eq!(col(&rows, "_time"), [json!(3600), json!(3600), Json::Null]);
+    let rows = run("| bucket v span=5 as b", &input);
+    assert_eq!(rows[2]["b"], 15);
+    assert_eq!(rows[2]["v"], 17);
+    let rows = run("| bin _time span=1d", &[json!({"_time": 1_773_479_523})]);
+    assert_eq!(rows[0]["_time"], 1_773_446_400);
+}
+
+#[test]
+fn stats_functions() {
+    let rows = run(
+        "| stats count, dc(user) as users, values(user) as vu, list(n) as ln, min(n) as lo, \
+         max(n) as hi, sum(n) as total, avg(n) as mean, earliest(process) as e, \
+         latest(process) as l, first(process) as f, last(process) as la by host",
+        &procs(),
+    );
+    assert_eq!(rows.len(), 2);
+    let a = &rows[0];
+    assert_eq!(a["host"], "a");
+    assert_eq!(a["count"], 3);
+    assert_eq!(a["users"], 2);
+    assert_eq!(a["vu"], json!(["u1", "u3"]));
+    assert_eq!(a["ln"], json!([3, 5]));
+    assert_eq!(a["lo"], 3);
+    assert_eq!(a["hi"], 5);
+    assert_eq!(a["total"], 8);
+    assert_eq!(a["mean"], 4);
+    assert_eq!(a["e"], "cmd.exe");
+    assert_eq!(a["l"], "whoami.exe");
+    assert_eq!(a["f"], "cmd.exe");
+    assert_eq!(a["la"], "whoami.exe");
+    assert_eq!(rows[1]["host"], "b");
+    assert_eq!(rows[1]["count"], 1);
+}
+
+#[test]
+fn stats_edge_cases() {
+    // No events: `stats count` still gives one row of 0; with `by`, none.
+    assert_eq!(run("| stats count", &[]), [json!({"count": 0})]);
+    assert_eq!(run("| stats count by host", &[]).len(), 0);
+    // A missing `by` field drops the event.
+    let rows = run("| stats count by n", &procs());
+    assert_eq!(col(&rows, "count"), [json!(1), json!(1), json!(1)]);
+    // count(field) counts events with the field.
+    let rows = run("| stats count(n) as c", &procs());
+    assert_eq!(rows[0]["c"], 3);
+    // Several `by` fields.
+    let rows = run("| stats count by host, user", &procs());
+    assert_eq!(rows.len(), 3);
+}
+
+#[test]
+fn eventstats_and_streamstats() {
+    let rows = run("| eventstats count as per_host by host", &procs());
+    assert_eq!(
+        col(&rows, "per_host"),
+        [json!(3), json!(1), json!(3), json!(3)]
+    );
+    assert_eq!(rows.len(), 4);
+    let rows = run("| streamstats count as seq by host", &procs());
+    assert_eq!(col(&rows, "seq"), [json!(1), json!(1), json!(2), json!(3)]);
+    let rows = run("| streamstats sum(n) as running", &procs());
+    assert_eq!(
+        col(&rows, "running"),
+        [json!(3), json!(13), json!(18), json!(18)]
+    );
+    let rows = run("| streamstats current=f window=1 max(n) as prev", &procs());
+    assert_eq!(
+        col(&rows, "prev"),
+        [Json::Null, json!(3), json!(10), json!(5)]
+    );
+}
+
+#[test]
+fn dedup_command() {
+    let rows = run("| dedup host", &procs());
+    assert_eq!(col(&rows, "_time"), [json!(100), json!(200)]);
+    let rows = run("| dedup host, user", &procs());
+    assert_eq!(rows.len(), 3);
+    let rows = run("| dedup 2 host", &procs());
+    assert_eq!(rows.len(), 3);
+    // Events without the field are dropped unless keepempty=true.
+    assert_eq!(run("| dedup n", &procs()).len(), 3);
+    assert_eq!(run("| dedup keepempty=true n", &procs()).len(), 4);
+}
+
+#[test]
+fn sort_head_tail() {
+    let rows = run("| sort - n", &procs()[..3]);
+    assert_eq!(col(&rows, "n"), [json!(10), json!(5), json!(3)]);
+    let rows = run("| sort n", &procs());
+    assert_eq!(col(&rows, "n")[..3], [json!(3), json!(5), json!(10)]);
+    // Numbers sort numerically even when stored as strings.
+    let rows = run("| sort v", &[json!({"v": "10"}), json!({"v": "9"})]);
+    assert_eq!(col(&rows, "v"), [json!("9"), json!("10")]);
+    let rows = run("| sort 1 -_time", &procs());
+    assert_eq!(col(&rows, "_time"), [json!(400)]);
+    assert_eq!(
+        col(&run("| head 2", &procs()), "_time"),
+        [json!(100), json!(200)]
+    );
+    assert_eq!(col(&run("| tail 1", &procs()), "_time"), [json!(400)]);
+    assert_eq!(run("| head 0", &procs()).len(), 0);
+    assert_eq!(run("| tail 99", &procs()).len(), 4);
+}
+
+#[test]
+fn fillnull_command() {
+    let rows = run("| fillnull", &procs()[3..]);
+    assert_eq!(rows[0]["process"], "whoami.exe");
+    let rows = run("| fillnull value=NULL n, missing", &procs()[3..]);
+    assert_eq!(rows[0]["n"], "NULL");
+    assert_eq!(rows[0]["missing"], "NULL");
+    let rows = run("| fillnull value=0 n", &procs()[..1]);
+    assert_eq!(rows[0]["n"], 3);
+}
+
+#[test]
+fn convert_command() {
+    let input = [json!({"t": 1_773_479_523, "s": "12"})];
+    let rows = run("| convert ctime(t)", &input);
+    assert_eq!(rows[0]["t"], "03/14/2026 09:12:03");
+    let rows = run(
+        "| convert timeformat=\"%Y-%m-%dT%H:%M:%S\" ctime(t) AS when",
+        &input,
+    );
+    assert_eq!(rows[0]["when"], "2026-03-14T09:12:03");
+    assert_eq!(rows[0]["t"], 1_773_479_523);
+    let rows = run("| convert num(s)", &input);
+    assert_eq!(rows[0]["s"], 12);
+    // A missing field stays missing.
+    let rows = run("| convert ctime(missing)", &input);
+    assert!(rows[0].get("missing").is_none());
+}
+
+fn lookup_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("procs.csv"),
+        "process,category,risk\ncmd.exe,shell,5\npowershell.exe,shell,8\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("wild.csv"),
+        "pattern,tag\n*\\temp\\*,staging\nC:\\Windows\\*,system\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("wild.yml"),
+        "name: wild\nfilename: wild.csv\nmatch_type: WILDCARD(pattern)\ncase_sensitive_match: false\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn lookup_command() {
+    let dir = lookup_dir();
+    let mut ctx = Context::new(NOW);
+    ctx.lookups_dir = Some(dir.path().to_path_buf());
+    let rows = run_ctx(
+        "| lookup procs process OUTPUT category, risk",
+        &procs(),
+        &ctx,
+    );
+    assert_eq!(
+        col(&rows, "category"),
+        [json!("shell"), json!("shell"), json!("shell"), Json::Null]
+    );
+    assert_eq!(rows[1]["risk"], "8");
+    // `AS` on both sides.
+    let rows = run_ctx(
+        "| lookup procs process AS process OUTPUT risk AS score",
+        &procs()[..1],
+        &ctx,
+    );
+    assert_eq!(rows[0]["score"], "5");
+    // OUTPUTNEW does not overwrite a field that has a value; OUTPUT does.
+    let input = [json!({"process": "cmd.exe", "category": "mine"})];
+    let rows = run_ctx("| lookup procs process OUTPUTNEW category", &input, &ctx);
+    assert_eq!(rows[0]["category"], "mine");
+    let rows = run_ctx("| lookup procs process OUTPUT category", &input, &ctx);
+    assert_eq!(rows[0]["category"], "shell");
+    // A WILDCARD column, case-insensitive.
+    let input = [json!({"path": "c:\\users\\x\\TEMP\\a.exe"})];
+    let rows = run_ctx("| lookup wild pattern AS path OUTPUT tag", &input, &ctx);
+    assert_eq!(rows[0]["tag"], "staging");
+}
+
+#[test]
+fn inputlookup_command() {
+    let dir = lookup_dir();
+    let mut ctx = Context::new(NOW);
+    ctx.lookups_dir = Some(dir.path().to_path_buf());
+    let rows = run_ctx("| inputlookup procs", &[], &ctx);
+    assert_eq!(
+        col(&rows, "process"),
+        [json!("cmd.exe"), json!("powershell.exe")]
+    );
+    let rows = run_ctx("| inputlookup procs where risk>6", &[], &ctx);
+    assert_eq!(col(&rows, "process"), [json!("powershell.exe")]);
+    // A missing table is a compile error.
+    assert!(compile_str("| inputlookup nosuchtable", &Macros::new(), &ctx).is_err());
+}
+
+#[test]
+fn makemv_and_mvexpand() {
+    let input = [json!({"ids": "a,b,,c", "x": 1})];
+    let rows = run("| makemv delim=\",\" ids", &input);
+    assert_eq!(rows[0]["ids"], json!(["a", "b", "c"]));
+    let rows = run("| makemv ids", &[json!({"ids": "a b  c"})]);
+    assert_eq!(rows[0]["ids"], json!(["a", "b", "c"]));
+    let rows = run("| makemv delim=\",\" ids | mvexpand ids", &input);
+    assert_eq!(col(&rows, "ids"), [json!("a"), json!("b"), json!("c")]);
+    assert_eq!(col(&rows, "x"), [json!(1), json!(1), json!(1)]);
+    let rows = run("| mvexpand ids limit=1", &[json!({"ids": ["p", "q"]})]);
+    assert_eq!(col(&rows, "ids"), [json!("p")]);
+    // An event without the field is dropped by mvexpand.
+    assert_eq!(run("| mvexpand ids", &[json!({"y": 1})]).len(), 0);
+}
+
+#[test]
+fn spath_command() {
+    let input = [json!({"_raw": "{\"a\": {\"b\": 1, \"c\": [\"x\", \"y\"]}, \"d\": \"e\"}"})];
+    let rows = run("| spath", &input);
+    assert_eq!(rows[0]["a.b"], 1);
+    assert_eq!(rows[0]["a.c{}"], json!(["x", "y"]));
+    assert_eq!(rows[0]["d"], "e");
+    let rows = run("| spath output=v path=a.b", &input);
+    assert_eq!(rows[0]["v"], 1);
+    let rows = run("| spath input=j path=k", &[json!({"j": "{\"k\": \"z\"}"})]);
+    assert_eq!(rows[0]["k"], "z");
+    // Text that is not JSON adds nothing.
+    let rows = run("| spath", &[json!({"_raw": "not json"})]);
+    assert_eq!(rows[0].as_object().unwrap().len(), 1);
+}
+
+#[test]
+fn join_and_append() {
+    let input = [
+        json!({"kind": "proc", "host": "a", "p": "cmd.exe"}),
+        json!({"kind": "proc", "host": "c", "p": "x.exe"}),
+        json!({"kind": "owner", "host": "a", "owner": "alice"}),
+    ];
+    let rows = run(
+        "| search kind=proc | join host [search kind=owner | table host owner]",
+        &input,
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["owner"], "alice");
+    let rows = run(
+        "| search kind=proc | join type=left host [search kind=owner | table host owner]",
+        &input,
+    );
+    assert_eq!(col(&rows, "owner"), [json!("alice"), Json::Null]);
+    let rows = run(
+        "| search kind=owner | append [search kind=proc | head 1]",
+        &input,
+    );
+    assert_eq!(col(&rows, "kind"), [json!("owner"), json!("proc")]);
+}
+
+fn sysmon1(image: &str, cmd: &str, parent: &str) -> Json {
+    json!({
+        "_time": 1_773_479_523,
+        "EventID": 1,
+        "Channel": "Microsoft-Windows-Sysmon/Operational",
+        "Computer": "ws1",
+        "Image": image,
+        "CommandLine": cmd,
+        "ParentImage": parent,
+        "User": "CORP\\jdoe",
+        "ProcessId": 10,
+        "ParentProcessId": 9,
+    })
+}
+
+#[test]
+fn tstats_data_model_form() {
+    let input = [
+        json!({"_time": 100, "Processes.process_name": "cmd.exe", "Processes.dest": "h1"}),
+        json!({"_time": 200, "Processes.process_name": "cmd.exe", "Processes.dest": "h2"}),
+        json!({"_time": 300, "Processes.process_name": "calc.exe", "Processes.dest": "h1"}),
+    ];
+    let rows = run(
+        "| tstats count min(_time) as firstTime from datamodel=Endpoint.Processes \
+         where Processes.process_name=cmd.exe by Processes.dest",
+        &input,
+    );
+    assert_eq!(col(&rows, "Processes.dest"), [json!("h1"), json!("h2")]);
+    assert_eq!(col(&rows, "count"), [json!(1), json!(1)]);
+    assert_eq!(rows[0]["firstTime"], 100);
+    // Nothing matches: no rows (there is a `by`).
+    let rows = run(
+        "| tstats count from datamodel=Endpoint.Processes where Processes.process_name=nope.exe \
+         by Processes.dest",
+        &input,
+    );
+    assert!(rows.is_empty());
+}
+
+#[test]
+fn tstats_normalizes_sysmon_and_4688() {
+    let input = [
+        sysmon1(
+            "C:\\Windows\\System32\\whoami.exe",
+            "whoami /all",
+            "C:\\Windows\\System32\\cmd.exe",
+        ),
+        json!({
+            "_time": 1_773_479_600,
+            "EventCode": 4688,
+            "Channel": "Security",
+            "Computer": "ws2",
+            "NewProcessName": "C:\\Windows\\System32\\whoami.exe",
+            "CommandLine": "whoami",
+            "ParentProcessName": "C:\\Windows\\explorer.exe",
+            "SubjectUserName": "bob",
+        }),
+        sysmon1(
+            "C:\\Windows\\notepad.exe",
+            "notepad",
+            "C:\\Windows\\explorer.exe",
+        ),
+        // Sysmon network event: not in Processes.
+        json!({"EventID": 3, "Channel": "Microsoft-Windows-Sysmon/Operational", "Image": "whoami.exe"}),
+    ];
+    let rows = run(
+        "| tstats count from datamodel=Endpoint.Processes where Processes.process_name=whoami.exe \
+         by Processes.dest Processes.parent_process_name",
+        &input,
+    );
+    assert_eq!(col(&rows, "Processes.dest"), [json!("ws1"), json!("ws2")]);
+    assert_eq!(
+        col(&rows, "Processes.parent_process_name"),
+        [json!("cmd.exe"), json!("explorer.exe")]
+    );
+}
+
+#[test]
+fn batch_runs_match_single_runs() {
+    let input = events(&[
+        sysmon1(
+            "C:\\Windows\\System32\\whoami.exe",
+            "whoami",
+            "C:\\Windows\\cmd.exe",
+        ),
+        sysmon1(
+            "C:\\Windows\\notepad.exe",
+            "notepad",
+            "C:\\Windows\\explorer.exe",
+        ),
+    ]);
+    let ctx = Context::new(NOW);
+    let batch = rulecheck_spl::Batch::new(&input);
+    for query in [
+        "| tstats count from datamodel=Endpoint.Processes by Processes.process_name",
+        "| tstats count from datamodel=Endpoint.Processes where Processes.process_name=whoami.exe by Processes.dest",
+        "EventID=1 whoami | table Image",
+    ] {
+        let search = compile_str(query, &Macros::new(), &ctx).unwrap();
+        assert_eq!(
+            search.run_batch(&batch, &ctx).unwrap(),
+            search.run(&input, &ctx).unwrap(),
+            "{query}"
+        );
+    }
+}
