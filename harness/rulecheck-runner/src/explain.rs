@@ -86,18 +86,7 @@ fn explain_spl(
             target.record
         )
     })?;
-    let mut context = spl.context.clone();
-    if let Some(now) = events
-        .iter()
-        .filter_map(|e| {
-            ["_time", "@timestamp", "timestamp", "TimeCreated", "UtcTime"]
-                .iter()
-                .find_map(|f| e.get(*f).and_then(rulecheck_sigma::parse_timestamp))
-        })
-        .max()
-    {
-        context.now = now.div_euclid(1000);
-    }
+    let context = spl.context_at(crate::spl::latest_event_time(&events));
     let rows = search
         .run(&events, &context)
         .map_err(|e| format!("{}: {e}", rule_path.display()))?;

@@ -233,18 +233,7 @@ fn run_searches(
     };
     // Unreadable records were reported by the Sigma pass.
     let events: Vec<Map<String, Value>> = reader.filter_map(Result::ok).map(|r| r.event).collect();
-    let mut context = spl.context.clone();
-    if let Some(now) = events
-        .iter()
-        .filter_map(|e| {
-            ["_time", "@timestamp", "timestamp", "TimeCreated", "UtcTime"]
-                .iter()
-                .find_map(|f| e.get(*f).and_then(rulecheck_sigma::parse_timestamp))
-        })
-        .max()
-    {
-        context.now = now.div_euclid(1000);
-    }
+    let context = spl.context_at(crate::spl::latest_event_time(&events));
     for rule in searches {
         match rule.search.run(&events, &context) {
             Ok(rows) => {

@@ -76,6 +76,37 @@ fn macro_signature(key: &str) -> (String, Vec<String>) {
     }
 }
 
+impl SplSetup {
+    /// The evaluation context with "now" at `now` (epoch seconds), or as
+    /// configured when `None`.
+    pub fn context_at(&self, now: Option<i64>) -> Context {
+        with_now(&self.context, now)
+    }
+}
+
+/// `context` with its "now" at `now` (epoch seconds) when given.
+pub fn with_now(context: &Context, now: Option<i64>) -> Context {
+    let mut context = context.clone();
+    if let Some(now) = now {
+        context.now = now;
+    }
+    context
+}
+
+/// The time of the latest event (epoch seconds), from the usual timestamp
+/// fields: "now" for a set of events unless something pins it.
+pub fn latest_event_time(events: &[serde_json::Map<String, serde_json::Value>]) -> Option<i64> {
+    events
+        .iter()
+        .filter_map(|e| {
+            ["_time", "@timestamp", "timestamp", "TimeCreated", "UtcTime"]
+                .iter()
+                .find_map(|f| e.get(*f).and_then(rulecheck_sigma::parse_timestamp))
+        })
+        .max()
+        .map(|ms| ms.div_euclid(1000))
+}
+
 impl Default for SplSetup {
     fn default() -> Self {
         SplSetup {

@@ -3,34 +3,12 @@
 // Helpers of tests: a panic is a failing test with its location.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn rulecheck(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rulecheck"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("rulecheck runs")
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn write(dir: &Path, path: &str, text: &str) {
-    let path = dir.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
+use common::{json, repo_root, rulecheck, write};
 
 const GOOD_SIGMA: &str = "title: Good\nid: 3b8c7e0a-1f2d-4c5b-9a8e-7d6c5b4a3f2e\nstatus: test\ntags: [attack.defense-evasion, attack.t1218.003]\nlogsource: {product: windows, category: process_creation}\ndetection:\n  selection:\n    Image|endswith: '\\cmstp.exe'\n  condition: selection\nlevel: high\n";
 const BAD_SIGMA: &str = "title: Bad\nlogsource: {product: windows}\ntags: [attack.t1191]\ndetection:\n  selection:\n    Image|endswith: x\n  condition: selection\nlevel: extreme\n";
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
-}
 
 #[test]
 fn check_passes_on_this_repository() {

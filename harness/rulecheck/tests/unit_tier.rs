@@ -4,28 +4,11 @@
 // Helpers of tests: a panic is a failing test with its location.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn rulecheck(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rulecheck"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("CI", "true")
-        .output()
-        .expect("rulecheck runs")
-}
+use std::path::Path;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn write(dir: &Path, path: &str, text: &str) {
-    let path = dir.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
+use common::{json, repo_root, rulecheck, write};
 
 /// A repository holding this repository's CMSTP Sigma rule (optionally
 /// edited) and its fixtures.
@@ -54,11 +37,6 @@ fn cmstp_repo(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
     }
     write(dir.path(), "rulecheck.toml", "rules = ['rules']\n");
     dir
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]

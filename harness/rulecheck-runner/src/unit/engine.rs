@@ -138,7 +138,7 @@ impl Evaluator {
     ) -> Result<Vec<Map<String, Value>>, String> {
         match self {
             Evaluator::Spl { search, context } => {
-                let context = at(context, now);
+                let context = crate::spl::with_now(context, now);
                 search.run(events, &context).map_err(|e| e.to_string())
             }
             Evaluator::Sigma { rule, .. } => {
@@ -182,9 +182,9 @@ impl Evaluator {
     pub fn explain(&self, events: &[EventMap], index: usize, now: Option<i64>) -> Option<String> {
         let event = events.get(index)?;
         let trace = match self {
-            Evaluator::Spl { search, context } => {
-                search.explain(events, &at(context, now), index).to_string()
-            }
+            Evaluator::Spl { search, context } => search
+                .explain(events, &crate::spl::with_now(context, now), index)
+                .to_string(),
             Evaluator::Sigma { rule, path, text } => {
                 let lines = LineIndex::new(text);
                 rule.explain(&to_event(event).ok()?)
@@ -233,15 +233,6 @@ fn spl_evaluator(query: &str, spl: &SplSetup) -> Evaluator {
             }
         }
     }
-}
-
-/// `context` with its "now" set to `now`.
-fn at(context: &rulecheck_spl::Context, now: Option<i64>) -> rulecheck_spl::Context {
-    let mut context = context.clone();
-    if let Some(now) = now {
-        context.now = now;
-    }
-    context
 }
 
 fn to_event(map: &EventMap) -> Result<Event, String> {

@@ -158,7 +158,7 @@ fn run_case(scenario: &Scenario, evaluator: &Evaluator) -> CaseReport {
                 );
             }
         },
-        None => latest_time(&events),
+        None => crate::spl::latest_event_time(&events),
     };
     let alerts = match evaluator.evaluate(&events, now) {
         Ok(alerts) => alerts,
@@ -187,20 +187,6 @@ fn run_case(scenario: &Scenario, evaluator: &Evaluator) -> CaseReport {
         );
     }
     report
-}
-
-/// The time of the latest event (epoch seconds): a scenario's "now" unless
-/// its expectation pins one.
-fn latest_time(events: &[super::fixture::EventMap]) -> Option<i64> {
-    events
-        .iter()
-        .filter_map(|e| {
-            ["_time", "@timestamp", "timestamp", "TimeCreated", "UtcTime"]
-                .iter()
-                .find_map(|f| e.get(*f).and_then(rulecheck_sigma::parse_timestamp))
-        })
-        .max()
-        .map(|ms| ms.div_euclid(1000))
 }
 
 /// The expected side of the diff when no rows are pinned: what the kind
