@@ -10,6 +10,8 @@
 # EVENTS defaults to 1,000,000, BATCH to 4096, THREADS to all cores. The
 # corpora are read from $RULECHECK_CORPORA (or ../shared/corpora). The
 # events file is kept in target/bench/ and reused when it exists.
+# SPL_BENCH_FLAGS passes more options to spl_bench (`--no-prefilter` runs
+# the rules without their compile-time prefilters).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -29,7 +31,7 @@ fi
 cargo build --release --quiet -p rulecheck-spl --example spl_bench --manifest-path "$root/Cargo.toml"
 log="$out/spl_bench.log"
 "$root/target/release/examples/spl_bench" --events "$events" --corpora "$corpora" \
-    --batch "$batch" --threads "$threads" | tee "$log"
+    --batch "$batch" --threads "$threads" ${SPL_BENCH_FLAGS:-} | tee "$log"
 result() { awk -v k="$1" '$1 == "result" && $2 == k { print $3 }' "$log"; }
 
 echo

@@ -3,8 +3,11 @@
 //! reading and parsing the same file with serde_json.
 //!
 //! ```text
-//! spl_bench --events FILE [--corpora DIR] [--batch N] [--threads N]
+//! spl_bench --events FILE [--corpora DIR] [--batch N] [--threads N] [--no-prefilter]
 //! ```
+//!
+//! `--no-prefilter` runs the rules without their compile-time prefilters
+//! (`Search::without_prefilters`), to measure what the prefilters save.
 //!
 //! The detections are read from `DIR/security_content/detections` (DIR
 //! defaults to `$RULECHECK_CORPORA`), with the macros of
@@ -53,6 +56,7 @@ struct Args {
     corpora: PathBuf,
     batch: usize,
     threads: usize,
+    prefilter: bool,
 }
 
 fn args() -> Args {
@@ -60,6 +64,7 @@ fn args() -> Args {
     let mut corpora = std::env::var_os("RULECHECK_CORPORA").map(PathBuf::from);
     let mut batch = 4096;
     let mut threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut prefilter = true;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = || it.next().expect("option value");
@@ -68,6 +73,7 @@ fn args() -> Args {
             "--corpora" => corpora = Some(PathBuf::from(value())),
             "--batch" => batch = value().parse().expect("--batch N"),
             "--threads" => threads = value().parse().expect("--threads N"),
+            "--no-prefilter" => prefilter = false,
             other => panic!("unknown option {other}"),
         }
     }
@@ -76,6 +82,7 @@ fn args() -> Args {
         corpora: corpora.expect("--corpora DIR or RULECHECK_CORPORA"),
         batch,
         threads,
+        prefilter,
     }
 }
 
@@ -160,7 +167,13 @@ fn main() {
     ctx.lookups_dir = Some(root.join("lookups"));
 
     let t = Instant::now();
-    let (rules, total) = compile_rules(&root, &ctx);
+    let (mut rules, total) = compile_rules(&root, &ctx);
+    if !args.prefilter {
+        rules = rules
+            .into_iter()
+            .map(|(name, search)| (name, search.without_prefilters()))
+            .collect();
+    }
     let compile_s = t.elapsed().as_secs_f64();
     println!(
         "compiled {} of {total} detections in {compile_s:.2} s",

@@ -471,7 +471,15 @@ mod tests {
 pub struct Batch<'e> {
     pub(crate) events: &'e [Event],
     views: std::cell::RefCell<ViewMap<'e>>,
+    indexes: std::cell::RefCell<IndexMap>,
 }
+
+/// The rows of a view by the lowercase text of one field, by (data model,
+/// root dataset, field).
+type IndexMap = std::collections::HashMap<(String, String, String), std::rc::Rc<RowIndex>>;
+
+/// Row ids of a view by the lowercase text of each value of a field.
+pub(crate) type RowIndex = std::collections::HashMap<String, Vec<usize>>;
 
 /// The views of a batch's events by (data model, root dataset).
 type ViewMap<'e> =
@@ -484,6 +492,7 @@ impl<'e> Batch<'e> {
         Batch {
             events,
             views: std::cell::RefCell::default(),
+            indexes: std::cell::RefCell::default(),
         }
     }
 
@@ -514,4 +523,56 @@ impl<'e> Batch<'e> {
         self.views.borrow_mut().insert(key, views.clone());
         views
     }
+
+    /// The rows of the view of `model`'s root dataset `root` by the
+    /// lowercase text of each value of `field` (as read by
+    /// [`super::predicate::Pred`]), computed once per batch.
+    pub(crate) fn index(
+        &self,
+        models: &DataModels,
+        model: &str,
+        root: &str,
+        field: &str,
+    ) -> std::rc::Rc<RowIndex> {
+        let key = (model.to_owned(), root.to_owned(), field.to_owned());
+        if let Some(i) = self.indexes.borrow().get(&key) {
+            return i.clone();
+        }
+        let views = self.views(models, model, root);
+        let index = std::rc::Rc::new(row_index(views.iter().map(Option::as_deref), field));
+        self.indexes.borrow_mut().insert(key, index.clone());
+        index
+    }
+
+    /// The events of the batch by the lowercase text of each value of
+    /// `field`, computed once per batch.
+    pub(crate) fn event_index(&self, field: &str) -> std::rc::Rc<RowIndex> {
+        // Data model and dataset names are never empty: the empty pair
+        // keys the events themselves.
+        let key = (String::new(), String::new(), field.to_owned());
+        if let Some(i) = self.indexes.borrow().get(&key) {
+            return i.clone();
+        }
+        let index = std::rc::Rc::new(row_index(self.events.iter().map(Some), field));
+        self.indexes.borrow_mut().insert(key, index.clone());
+        index
+    }
+}
+
+/// Row ids by the lowercase text of each value of `field` in the rows.
+fn row_index<'r>(rows: impl Iterator<Item = Option<&'r Event>>, field: &str) -> RowIndex {
+    let mut index = RowIndex::new();
+    for (id, row) in rows.enumerate() {
+        let Some(json) = row.and_then(|r| super::fields::get(r, field)) else {
+            continue;
+        };
+        super::fields::any_text(json, &mut |s| {
+            let ids = index.entry(s.to_lowercase()).or_default();
+            if ids.last() != Some(&id) {
+                ids.push(id);
+            }
+            false
+        });
+    }
+    index
 }

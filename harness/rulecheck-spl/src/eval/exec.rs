@@ -7,10 +7,13 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 use super::Context;
-use super::datamodel::Batch;
+use std::rc::Rc;
+
+use super::datamodel::{Batch, RowIndex};
 use super::expr::ExprEnv;
 use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
 use super::plan::{ConvKind, JoinKind, SortKey, Stage, TstatsPlan};
+use super::predicate::Prefilter;
 use super::stats;
 use super::time;
 use super::value::{Event, Value, json_number, parse_number, sort_order};
@@ -95,17 +98,65 @@ pub(crate) fn generate_in(
     }
 }
 
+/// The ids of the rows that meet `prefilter`, in order, from the index of
+/// each of its fields.
+fn candidates(prefilter: &Prefilter, index: impl Fn(&str) -> Rc<RowIndex>) -> Vec<usize> {
+    let mut ids = Vec::new();
+    for (field, values) in prefilter {
+        let index = index(field);
+        ids.extend(
+            values
+                .iter()
+                .filter_map(|v| index.get(v))
+                .flatten()
+                .copied(),
+        );
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// A search over the events of `batch`, evaluating `pred` only on the
+/// events that meet `prefilter`, a necessary condition of `pred`.
+pub(crate) fn search_prefiltered(
+    pred: &super::predicate::Pred,
+    prefilter: &Prefilter,
+    batch: &Batch<'_>,
+) -> Vec<Event> {
+    candidates(prefilter, |field| batch.event_index(field))
+        .into_iter()
+        .map(|id| &batch.events[id])
+        .filter(|e| pred.eval(e, &mut None))
+        .map(materialize)
+        .collect()
+}
+
 fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Event> {
     let Some(d) = &plan.dataset else {
         return tstats(plan, batch.events, ctx);
     };
     let views = batch.views(&ctx.datamodels, &d.model, &d.root);
+    let keep = |view: &Event| {
+        d.constraints.iter().all(|c| c.eval(view, &mut None)) && plan.filter.eval(view, &mut None)
+    };
     let mut rows = Vec::new();
-    for view in views.iter().flatten() {
-        if d.constraints.iter().all(|c| c.eval(view, &mut None))
-            && plan.filter.eval(view, &mut None)
-        {
-            rows.push(materialize(view));
+    if let Some(prefilter) = &plan.prefilter {
+        let ids = candidates(prefilter, |field| {
+            batch.index(&ctx.datamodels, &d.model, &d.root, field)
+        });
+        for id in ids {
+            if let Some(view) = views[id].as_deref()
+                && keep(view)
+            {
+                rows.push(materialize(view));
+            }
+        }
+    } else {
+        for view in views.iter().flatten() {
+            if keep(view) {
+                rows.push(materialize(view));
+            }
         }
     }
     tstats_rows(plan, rows, ctx)

@@ -145,7 +145,14 @@ impl Search {
         batch: Option<&Batch<'_>>,
     ) -> Result<Vec<Event>, RunError> {
         let (first, rest) = self.stages.split_first().ok_or(RunError::Empty)?;
-        let mut rows = match exec::generate_in(&first.stage, events, ctx, batch) {
+        let prefiltered = match (&first.stage, &first.prefilter, batch) {
+            (plan::Stage::Search(pred), Some(prefilter), Some(batch)) => {
+                Some(exec::search_prefiltered(pred, prefilter, batch))
+            }
+            _ => None,
+        };
+        let generated = prefiltered.or_else(|| exec::generate_in(&first.stage, events, ctx, batch));
+        let mut rows = match generated {
             Some(rows) => rows,
             None => exec::apply(
                 &first.stage,
@@ -166,6 +173,40 @@ impl Search {
     #[must_use]
     pub fn explain(&self, events: &[Event], ctx: &Context, event_index: usize) -> ExplainTrace {
         explain::explain(&self.stages, events, ctx, event_index)
+    }
+
+    /// The search without the prefilters computed at compile time (which
+    /// narrow the `tstats` rows [`Search::run_batch`] filters and never
+    /// change the results): for checking that they do not.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn without_prefilters(mut self) -> Search {
+        for stage in &mut self.stages {
+            stage.prefilter = None;
+            match &mut stage.stage {
+                plan::Stage::Tstats(plan) => plan.prefilter = None,
+                plan::Stage::Join { sub, .. } | plan::Stage::Append(sub) => {
+                    **sub = std::mem::replace(&mut **sub, Search { stages: Vec::new() })
+                        .without_prefilters();
+                }
+                _ => {}
+            }
+        }
+        self
+    }
+
+    /// Whether a stage of the search has a prefilter.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn has_prefilter(&self) -> bool {
+        self.stages.iter().any(|s| {
+            s.prefilter.is_some()
+                || match &s.stage {
+                    plan::Stage::Tstats(plan) => plan.prefilter.is_some(),
+                    plan::Stage::Join { sub, .. } | plan::Stage::Append(sub) => sub.has_prefilter(),
+                    _ => false,
+                }
+        })
     }
 
     /// The names of the stages, in order.

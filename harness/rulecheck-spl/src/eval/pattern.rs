@@ -65,6 +65,15 @@ impl Glob {
         matches!(self.kind, GlobKind::Any)
     }
 
+    /// The lowercase text of a pattern without wildcards: every value the
+    /// pattern matches lowercases to it.
+    pub(crate) fn exact_lower(&self) -> Option<String> {
+        match &self.kind {
+            GlobKind::Exact { text, .. } => Some(text.to_lowercase()),
+            _ => None,
+        }
+    }
+
     /// Whether `value` matches.
     pub(crate) fn matches(&self, value: &str) -> bool {
         match &self.kind {

@@ -21,6 +21,10 @@ use crate::ast::{
 pub(crate) struct StagePlan {
     pub(crate) name: String,
     pub(crate) stage: Stage,
+    /// For a search stage, a necessary condition on its expression
+    /// ([`Pred::required_values`]): as the first stage over a batch, only
+    /// the events whose field has one of the values are evaluated.
+    pub(crate) prefilter: Option<predicate::Prefilter>,
 }
 
 /// What a stage does.
@@ -172,6 +176,10 @@ pub(crate) struct TstatsPlan {
     pub(crate) by: Vec<String>,
     pub(crate) span: Option<f64>,
     pub(crate) fillnull: Option<String>,
+    /// A necessary condition on the filter ([`Pred::required_values`]):
+    /// with a batch, only the view rows whose field has one of the values
+    /// are filtered.
+    pub(crate) prefilter: Option<predicate::Prefilter>,
 }
 
 fn option<'a>(options: &'a [CommandOption], key: &str) -> Option<&'a Word> {
@@ -242,7 +250,15 @@ pub(crate) fn compile_commands(
             .as_ref()
             .map_or_else(|| "search".to_owned(), |w| w.text.to_ascii_lowercase());
         if let Some(stage) = compile_command(command, &name, ctx, errors) {
-            out.push(StagePlan { name, stage });
+            let prefilter = match &stage {
+                Stage::Search(pred) => pred.required_values(),
+                _ => None,
+            };
+            out.push(StagePlan {
+                name,
+                stage,
+                prefilter,
+            });
         }
     }
     out
@@ -796,11 +812,14 @@ fn tstats(
         None => None,
     };
     let _ = span;
+    let filter = filter_expr
+        .as_ref()
+        .map_or(Pred::All, |e| predicate::compile(e, &penv, errors));
+    let prefilter = filter.required_values();
     Some(TstatsPlan {
         dataset,
-        filter: filter_expr
-            .as_ref()
-            .map_or(Pred::All, |e| predicate::compile(e, &penv, errors)),
+        filter,
+        prefilter,
         aggs: stats::compile(&t.aggregations, errors),
         by: t.by.iter().map(|w| w.text.clone()).collect(),
         span: span_value,
