@@ -31,23 +31,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use rulecheck_core::yaml;
-use rulecheck_spl::{Batch, Context, Event, Macros, Search, compile_str};
+#[path = "../tests/support/security_content.rs"]
+mod security_content;
 
-/// Macros security_content calls but does not ship (as in `tests/corpus.rs`).
-const ESCU_EXTRA_MACROS: &[(&str, &[&str], &str)] = &[
-    ("drop_dm_object_name", &["object"], "rename $object$.* AS *"),
-    (
-        "cim_corporate_web_domain_search",
-        &["domain"],
-        "search NOT $domain$=\"*corp.example\"",
-    ),
-    (
-        "get_asset",
-        &["field"],
-        "lookup asset_lookup_by_str key as $field$",
-    ),
-];
+use rulecheck_spl::{Batch, Context, Event};
+use security_content::compile_detections;
 
 const NOW: i64 = 1_773_500_000;
 
@@ -86,52 +74,6 @@ fn args() -> Args {
     }
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yml") {
-            out.push(path);
-        }
-    }
-}
-
-fn compile_rules(root: &Path, ctx: &Context) -> (Vec<(String, Search)>, usize) {
-    let (macros, _) = Macros::from_escu_dir(&root.join("macros")).unwrap();
-    let mut macros = macros.with_undefined_filters_passing(true);
-    for (name, args, definition) in ESCU_EXTRA_MACROS {
-        let args = args.iter().map(|a| (*a).to_owned()).collect();
-        macros.insert_with_arguments(*name, args, *definition);
-    }
-    let mut files = Vec::new();
-    yaml_files(&root.join("detections"), &mut files);
-    let mut rules = Vec::new();
-    let mut total = 0;
-    for path in files {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let loaded = yaml::load(&text, &yaml::Limits::default());
-        let Some(query) = loaded
-            .documents
-            .first()
-            .and_then(|d| d.get("search"))
-            .and_then(|n| n.as_str())
-        else {
-            continue;
-        };
-        total += 1;
-        if let Ok(search) = compile_str(query, &macros, ctx) {
-            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            rules.push((name, search));
-        }
-    }
-    (rules, total)
-}
-
 /// The events of `path`, parsed, in batches of `batch`.
 fn read_batches(path: &Path, batch: usize) -> Vec<Vec<String>> {
     let file = std::fs::File::open(path).unwrap();
@@ -167,7 +109,7 @@ fn main() {
     ctx.lookups_dir = Some(root.join("lookups"));
 
     let t = Instant::now();
-    let (mut rules, total) = compile_rules(&root, &ctx);
+    let (mut rules, total) = compile_detections(&root, &ctx);
     if !args.prefilter {
         rules = rules
             .into_iter()

@@ -6,8 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "support/security_content.rs"]
+mod security_content;
+
 use rulecheck_core::yaml;
 use rulecheck_spl::{Context, Macros, compile_str, expand, parse};
+use security_content::{ESCU_EXTRA_MACROS, escu_macros, yaml_files};
 
 /// Macros the armory rules call that the armory does not define. Offline
 /// each data-set macro selects every event (`index=*`); the helpers that
@@ -57,40 +61,8 @@ const ARMORY_MACROS_WITH_ARGUMENTS: &[(&str, usize)] = &[
     ("add_enrichment_rule", 1),
 ];
 
-/// Macros `security_content` calls but does not ship in `macros/`.
-const ESCU_EXTRA_MACROS: &[(&str, &[&str], &str)] = &[
-    // Shipped by Splunk's CIM app.
-    ("drop_dm_object_name", &["object"], "rename $object$.* AS *"),
-    (
-        "cim_corporate_web_domain_search",
-        &["domain"],
-        "search NOT $domain$=\"*corp.example\"",
-    ),
-    // Shipped by Enterprise Security's asset and identity framework.
-    (
-        "get_asset",
-        &["field"],
-        "lookup asset_lookup_by_str key as $field$",
-    ),
-];
-
 fn corpora() -> Option<PathBuf> {
     std::env::var_os("RULECHECK_CORPORA").map(PathBuf::from)
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yml") {
-            out.push(path);
-        }
-    }
 }
 
 /// Every (path, query) of `dir` whose YAML has `key` (and passes `keep`).
@@ -269,16 +241,6 @@ fn compile_all(queries: &[(PathBuf, String)], macros: &Macros, ctx: &Context) ->
         println!("{n:5}  {what}");
     }
     compiled
-}
-
-fn escu_macros(root: &Path) -> Macros {
-    let (macros, _) = Macros::from_escu_dir(&root.join("macros")).unwrap();
-    let mut macros = macros.with_undefined_filters_passing(true);
-    for (name, args, definition) in ESCU_EXTRA_MACROS {
-        let args = args.iter().map(|a| (*a).to_owned()).collect();
-        macros.insert_with_arguments(*name, args, *definition);
-    }
-    macros
 }
 
 #[test]

@@ -8,69 +8,13 @@
 
 use std::path::{Path, PathBuf};
 
-use rulecheck_core::yaml;
-use rulecheck_spl::{Batch, Context, Event, Macros, Search, compile_str};
+#[path = "support/security_content.rs"]
+mod security_content;
 
-/// Macros security_content calls but does not ship (as in `tests/corpus.rs`).
-const ESCU_EXTRA_MACROS: &[(&str, &[&str], &str)] = &[
-    ("drop_dm_object_name", &["object"], "rename $object$.* AS *"),
-    (
-        "cim_corporate_web_domain_search",
-        &["domain"],
-        "search NOT $domain$=\"*corp.example\"",
-    ),
-    (
-        "get_asset",
-        &["field"],
-        "lookup asset_lookup_by_str key as $field$",
-    ),
-];
+use rulecheck_spl::{Batch, Context, Event};
+use security_content::compile_detections;
 
 const NOW: i64 = 1_773_500_000;
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yml") {
-            out.push(path);
-        }
-    }
-}
-
-fn compile_rules(root: &Path, ctx: &Context) -> Vec<(String, Search)> {
-    let (macros, _) = Macros::from_escu_dir(&root.join("macros")).unwrap();
-    let mut macros = macros.with_undefined_filters_passing(true);
-    for (name, args, definition) in ESCU_EXTRA_MACROS {
-        let args = args.iter().map(|a| (*a).to_owned()).collect();
-        macros.insert_with_arguments(*name, args, *definition);
-    }
-    let mut files = Vec::new();
-    yaml_files(&root.join("detections"), &mut files);
-    let mut rules = Vec::new();
-    for path in files {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let loaded = yaml::load(&text, &yaml::Limits::default());
-        let Some(query) = loaded
-            .documents
-            .first()
-            .and_then(|d| d.get("search"))
-            .and_then(|n| n.as_str())
-        else {
-            continue;
-        };
-        if let Ok(search) = compile_str(query, &macros, ctx) {
-            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            rules.push((name, search));
-        }
-    }
-    rules
-}
 
 /// `count` events from the benchmark generator, with many malicious ones.
 fn generated_events(count: usize) -> Option<Vec<Event>> {
@@ -107,7 +51,7 @@ fn prefilters_do_not_change_rows() {
     let root = corpora.join("security_content");
     let mut ctx = Context::new(NOW);
     ctx.lookups_dir = Some(root.join("lookups"));
-    let rules = compile_rules(&root, &ctx);
+    let (rules, _) = compile_detections(&root, &ctx);
     assert!(
         rules.len() > 1000,
         "only {} detections compiled",
