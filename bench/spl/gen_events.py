@@ -84,7 +84,8 @@ USERS = ["CORP\\jdoe", "CORP\\asmith", "CORP\\svc_backup", "NT AUTHORITY\\SYSTEM
 HOSTS = [f"WS-{dept}-{n:03d}.corp.example.com" for dept in ("FIN", "ENG", "HR", "OPS") for n in range(1, 26)]
 DOMAINS = ["www.google.com", "outlook.office365.com", "login.microsoftonline.com", "github.com",
            "update.corp.example.com", "cdn.jsdelivr.net", "teams.microsoft.com"]
-BAD_DOMAINS = ["pastebin.com", "raw.githubusercontent.com", "ngrok.io", "transfer.sh"]
+BAD_DOMAINS = ["pastebin.com", "raw.githubusercontent.com", "ngrok.io", "transfer.sh",
+               "c2.dyndns-at-home.com"]
 REG_KEYS = ["HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Explorer\\ShellFolders\\Cache",
             "HKU\\S-1-5-21-1\\Software\\Microsoft\\Office\\16.0\\Common\\Roaming\\Identities",
             "HKLM\\SYSTEM\\CurrentControlSet\\Services\\bam\\State\\UserSettings\\S-1-5-21-1"]

@@ -4,10 +4,14 @@
 //!
 //! ```text
 //! spl_bench --events FILE [--corpora DIR] [--batch N] [--threads N] [--no-prefilter]
+//!           [--rule TEXT] [--per-rule N]
 //! ```
 //!
 //! `--no-prefilter` runs the rules without their compile-time prefilters
 //! (`Search::without_prefilters`), to measure what the prefilters save.
+//! `--rule TEXT` keeps only the detections whose name contains TEXT;
+//! `--per-rule N` first times each rule alone on one thread and prints the
+//! N slowest.
 //!
 //! The detections are read from `DIR/security_content/detections` (DIR
 //! defaults to `$RULECHECK_CORPORA`), with the macros of
@@ -37,6 +41,10 @@ mod security_content;
 use rulecheck_spl::{Batch, Context, Event};
 use security_content::compile_detections;
 
+/// The allocator of the `rulecheck` binary, so that the figures match it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const NOW: i64 = 1_773_500_000;
 
 struct Args {
@@ -45,6 +53,8 @@ struct Args {
     batch: usize,
     threads: usize,
     prefilter: bool,
+    per_rule: usize,
+    only: Option<String>,
 }
 
 fn args() -> Args {
@@ -53,6 +63,8 @@ fn args() -> Args {
     let mut batch = 4096;
     let mut threads = std::thread::available_parallelism().map_or(1, usize::from);
     let mut prefilter = true;
+    let mut per_rule = 0;
+    let mut only = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = || it.next().expect("option value");
@@ -62,6 +74,8 @@ fn args() -> Args {
             "--batch" => batch = value().parse().expect("--batch N"),
             "--threads" => threads = value().parse().expect("--threads N"),
             "--no-prefilter" => prefilter = false,
+            "--rule" => only = Some(value()),
+            "--per-rule" => per_rule = value().parse().expect("--per-rule N"),
             other => panic!("unknown option {other}"),
         }
     }
@@ -71,6 +85,8 @@ fn args() -> Args {
         batch,
         threads,
         prefilter,
+        per_rule,
+        only,
     }
 }
 
@@ -116,6 +132,9 @@ fn main() {
             .map(|(name, search)| (name, search.without_prefilters()))
             .collect();
     }
+    if let Some(only) = &args.only {
+        rules.retain(|(name, _)| name.contains(only.as_str()));
+    }
     let compile_s = t.elapsed().as_secs_f64();
     println!(
         "compiled {} of {total} detections in {compile_s:.2} s",
@@ -156,6 +175,10 @@ fn main() {
     let floor_s = t.elapsed().as_secs_f64() + read_s;
     println!("floor: parsed {n} events ({fields} fields) in {floor_s:.2} s");
 
+    if args.per_rule > 0 {
+        per_rule_times(&rules, &batches, &ctx, args.per_rule);
+    }
+
     // Scan: parse every batch and run every rule on it.
     let hits: Vec<AtomicUsize> = rules.iter().map(|_| AtomicUsize::new(0)).collect();
     let t = Instant::now();
@@ -194,4 +217,36 @@ fn main() {
     println!("result scan {:.0}", n / scan_s);
     println!("result ratio {:.2}", scan_s / floor_s);
     println!("result firing {}", firing.len());
+}
+
+/// Time each rule over every batch on one thread and print the `top`
+/// slowest with their share of the total.
+fn per_rule_times(
+    rules: &[(String, rulecheck_spl::Search)],
+    batches: &[Vec<String>],
+    ctx: &Context,
+    top: usize,
+) {
+    let mut times = vec![0.0_f64; rules.len()];
+    for b in batches {
+        let events = parse_batch(b);
+        let batch = Batch::new(&events);
+        for ((_, search), time) in rules.iter().zip(&mut times) {
+            let t = Instant::now();
+            let _ = search.run_batch(&batch, ctx).expect("a non-empty search");
+            *time += t.elapsed().as_secs_f64();
+        }
+    }
+    let total: f64 = times.iter().sum();
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_by(|a, b| times[*b].total_cmp(&times[*a]));
+    println!("per rule: {total:.2} s in all");
+    for i in order.into_iter().take(top) {
+        println!(
+            "  {:8.3} s {:5.1}%  {}",
+            times[i],
+            100.0 * times[i] / total,
+            rules[i].0
+        );
+    }
 }

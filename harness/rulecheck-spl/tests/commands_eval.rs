@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use rulecheck_spl::{Context, Event, Macros, compile_str};
+use rulecheck_spl::{Batch, Context, Event, Macros, compile_str};
 use serde_json::{Value as Json, json};
 
 const NOW: i64 = 1_773_500_000;
@@ -15,15 +15,24 @@ fn events(values: &[Json]) -> Vec<Event> {
         .collect()
 }
 
+/// The rows of `query` over `input`, checked to be the same with the
+/// engine's optimizations on (in a batch) and off.
 fn run_ctx(query: &str, input: &[Json], ctx: &Context) -> Vec<Json> {
     let search =
         compile_str(query, &Macros::new(), ctx).unwrap_or_else(|d| panic!("{query}: {d:#?}"));
-    search
-        .run(&events(input), ctx)
-        .unwrap()
-        .into_iter()
-        .map(Json::Object)
-        .collect()
+    let events = events(input);
+    let rows = search.run(&events, ctx).unwrap();
+    let batched = search.run_batch(&Batch::new(&events), ctx).unwrap();
+    let reference = search.clone().unoptimized().run(&events, ctx).unwrap();
+    assert_eq!(
+        rows, reference,
+        "{query}: optimized and reference rows differ"
+    );
+    assert_eq!(
+        batched, reference,
+        "{query}: batch and reference rows differ"
+    );
+    rows.into_iter().map(Json::Object).collect()
 }
 
 fn run(query: &str, input: &[Json]) -> Vec<Json> {
@@ -355,6 +364,41 @@ fn lookup_command() {
     let input = [json!({"path": "c:\\users\\x\\TEMP\\a.exe"})];
     let rows = run_ctx("| lookup wild pattern AS path OUTPUT tag", &input, &ctx);
     assert_eq!(rows[0]["tag"], "staging");
+    // Every matching row, in table order; a value without a match, a
+    // non-ASCII value and a multivalue field.
+    let input = [
+        json!({"path": "C:\\Windows\\Temp\\b.exe"}),
+        json!({"path": "D:\\data\\b.exe"}),
+        json!({"path": "c:\\WINDOWS\\Ünïcode\\TEMP\\c.exe"}),
+        json!({"path": ["D:\\x", "C:\\windows\\y"]}),
+    ];
+    let rows = run_ctx("| lookup wild pattern AS path OUTPUT tag", &input, &ctx);
+    assert_eq!(
+        col(&rows, "tag"),
+        [
+            json!(["staging", "system"]),
+            Json::Null,
+            json!(["staging", "system"]),
+            json!("system")
+        ]
+    );
+    // A table without `case_sensitive_match: false` is case-sensitive; an
+    // exact column of a case-insensitive table ignores ASCII case.
+    let rows = run_ctx(
+        "| lookup procs process OUTPUT risk",
+        &[
+            json!({"process": "CMD.exe"}),
+            json!({"process": "cmd.exe "}),
+        ],
+        &ctx,
+    );
+    assert_eq!(col(&rows, "risk"), [Json::Null, Json::Null]);
+    let rows = run_ctx(
+        "| lookup wild tag AS t OUTPUT pattern",
+        &[json!({"t": "SYSTEM"}), json!({"t": "sys"})],
+        &ctx,
+    );
+    assert_eq!(col(&rows, "pattern"), [json!("C:\\Windows\\*"), Json::Null]);
 }
 
 #[test]
@@ -428,6 +472,38 @@ fn join_and_append() {
         &input,
     );
     assert_eq!(col(&rows, "kind"), [json!("owner"), json!("proc")]);
+    // An inner join whose subsearch is empty leaves no rows, and the
+    // stages after it still run (on no rows).
+    let rows = run(
+        "| search kind=proc | join host [search kind=nobody] | stats count",
+        &input,
+    );
+    assert_eq!(col(&rows, "count"), [json!(0)]);
+    // A left join keeps its rows when the subsearch is empty.
+    let rows = run(
+        "| search kind=proc | join type=left host [search kind=nobody]",
+        &input,
+    );
+    assert_eq!(rows.len(), 2);
+    // `max=0` joins every matching row, in the subsearch's order; rows
+    // missing a key field never match.
+    let input = [
+        json!({"kind": "proc", "host": "a", "p": "cmd.exe"}),
+        json!({"kind": "proc", "p": "nohost.exe"}),
+        json!({"kind": "owner", "host": "a", "owner": "alice"}),
+        json!({"kind": "owner", "host": "a", "owner": "bob"}),
+        json!({"kind": "owner", "owner": "nobody"}),
+    ];
+    let rows = run(
+        "| search kind=proc | join max=0 host [search kind=owner | table host owner]",
+        &input,
+    );
+    assert_eq!(col(&rows, "owner"), [json!("alice"), json!("bob")]);
+    let rows = run(
+        "| search kind=proc | join host [search kind=owner | table host owner]",
+        &input,
+    );
+    assert_eq!(col(&rows, "owner"), [json!("alice")], "max defaults to 1");
 }
 
 fn sysmon1(image: &str, cmd: &str, parent: &str) -> Json {

@@ -5,6 +5,11 @@ mod cli;
 
 use std::process::ExitCode;
 
+/// Rule evaluation builds and drops many small rows; mimalloc does that
+/// faster than the system allocator (about 15 % of the SPL benchmark).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match cli::main() {
         Ok(code) => code,

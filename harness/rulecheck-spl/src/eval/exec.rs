@@ -31,6 +31,29 @@ pub(crate) fn materialize(event: &Event) -> Event {
     row
 }
 
+/// The fields `names` of a row (with `_time` as [`materialize`] gives it):
+/// what a `tstats` aggregation reads of a view row, without copying the
+/// rest.
+fn project(event: &Event, names: &[String]) -> Event {
+    let mut row = Event::new();
+    match event.get("_time") {
+        Some(t @ Json::Number(_)) => {
+            row.insert("_time".to_owned(), t.clone());
+        }
+        _ => {
+            if let Some(t) = fields::event_time(event) {
+                row.insert("_time".to_owned(), json_number(t));
+            }
+        }
+    }
+    for name in names {
+        if let Some(value) = fields::get(event, name) {
+            row.insert(name.clone(), value.clone());
+        }
+    }
+    row
+}
+
 /// Whether a stage takes each row on its own (and so can be traced for one
 /// event).
 pub(crate) fn is_streaming(stage: &Stage) -> bool {
@@ -140,6 +163,10 @@ fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Even
     let keep = |view: &Event| {
         d.constraints.iter().all(|c| c.eval(view, &mut None)) && plan.filter.eval(view, &mut None)
     };
+    let row = |view: &Event| match &plan.reads {
+        Some(names) => project(view, names),
+        None => materialize(view),
+    };
     let mut rows = Vec::new();
     if let Some(prefilter) = &plan.prefilter {
         let ids = candidates(prefilter, |field| {
@@ -149,13 +176,13 @@ fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Even
             if let Some(view) = views[id].as_deref()
                 && keep(view)
             {
-                rows.push(materialize(view));
+                rows.push(row(view));
             }
         }
     } else {
         for view in views.iter().flatten() {
             if keep(view) {
-                rows.push(materialize(view));
+                rows.push(row(view));
             }
         }
     }
@@ -207,12 +234,24 @@ fn bin_field(row: &mut Event, field: &str, alias: &str, span: f64) {
 }
 
 /// Apply a non-generating stage to the rows.
-#[allow(clippy::too_many_lines)]
 pub(crate) fn apply(
     stage: &Stage,
     rows: Vec<Event>,
     events: &[Event],
     ctx: &Context,
+) -> Vec<Event> {
+    apply_in(stage, rows, events, ctx, None)
+}
+
+/// [`apply`], running subsearches (`join`, `append`) on `batch` when given
+/// (sharing its data model views and indexes).
+#[allow(clippy::too_many_lines)]
+pub(crate) fn apply_in(
+    stage: &Stage,
+    rows: Vec<Event>,
+    events: &[Event],
+    ctx: &Context,
+    batch: Option<&Batch<'_>>,
 ) -> Vec<Event> {
     let env = ExprEnv { now: ctx.now };
     match stage {
@@ -454,7 +493,7 @@ pub(crate) fn apply(
             }
         }),
         Stage::Lookup(plan) => map(rows, |row| {
-            let hits = plan.table.matches(row, &plan.inputs);
+            let hits = plan.table.matches(row, &plan.inputs, plan.indexed);
             if hits.is_empty() {
                 return;
             }
@@ -522,37 +561,12 @@ pub(crate) fn apply(
             max,
             sub,
         } => {
-            let right = sub.run(events, ctx).unwrap_or_default();
-            let mut out = Vec::new();
-            for row in rows {
-                let key: Vec<Option<String>> = keys
-                    .iter()
-                    .map(|k| fields::value(&row, k).texts().into_iter().next())
-                    .collect();
-                let matches: Vec<&Event> = right
-                    .iter()
-                    .filter(|r| {
-                        key.iter().zip(keys).all(|(v, k)| {
-                            v.is_some() && fields::value(r, k).texts().into_iter().next() == *v
-                        })
-                    })
-                    .take(if *max == 0 { usize::MAX } else { *max })
-                    .collect();
-                if matches.is_empty() {
-                    if *kind == JoinKind::Left {
-                        out.push(row);
-                    }
-                    continue;
-                }
-                for m in matches {
-                    let mut joined = row.clone();
-                    for (k, v) in m {
-                        joined.insert(k.clone(), v.clone());
-                    }
-                    out.push(joined);
-                }
+            if rows.is_empty() {
+                // Nothing to join: the subsearch cannot add rows.
+                return rows;
             }
-            out
+            let right = sub.run_in(events, ctx, batch).unwrap_or_default();
+            join(*kind, keys, *max, rows, &right)
         }
         Stage::Iplocation {
             field,
@@ -588,10 +602,53 @@ pub(crate) fn apply(
         }
         Stage::Append(sub) => {
             let mut out = rows;
-            out.extend(sub.run(events, ctx).unwrap_or_default());
+            out.extend(sub.run_in(events, ctx, batch).unwrap_or_default());
             out
         }
     }
+}
+
+/// `join`: each row with the fields of the `right` rows that have the
+/// same first value of every key field (at most `max` of them; all when
+/// `max` is 0); a row without a match is dropped, or kept as it is for a
+/// left join.
+pub(crate) fn join(
+    kind: JoinKind,
+    keys: &[String],
+    max: usize,
+    rows: Vec<Event>,
+    right: &[Event],
+) -> Vec<Event> {
+    let key_of = |row: &Event| -> Option<Vec<String>> {
+        keys.iter()
+            .map(|k| fields::value(row, k).texts().into_iter().next())
+            .collect()
+    };
+    let mut by_key: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+    for (i, r) in right.iter().enumerate() {
+        if let Some(key) = key_of(r) {
+            by_key.entry(key).or_default().push(i);
+        }
+    }
+    let limit = if max == 0 { usize::MAX } else { max };
+    let mut out = Vec::new();
+    for row in rows {
+        let matches = key_of(&row).and_then(|key| by_key.get(&key));
+        let Some(matches) = matches else {
+            if kind == JoinKind::Left {
+                out.push(row);
+            }
+            continue;
+        };
+        for &m in matches.iter().take(limit) {
+            let mut joined = row.clone();
+            for (k, v) in &right[m] {
+                joined.insert(k.clone(), v.clone());
+            }
+            out.push(joined);
+        }
+    }
+    out
 }
 
 fn map(mut rows: Vec<Event>, mut f: impl FnMut(&mut Event)) -> Vec<Event> {

@@ -3,6 +3,8 @@
 //! `case_sensitive_match:`) next to its CSV file, or a bare `name.csv`.
 
 use std::collections::HashMap;
+
+use aho_corasick::AhoCorasick;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
@@ -22,6 +24,28 @@ pub(crate) struct Table {
     /// row's cell; `None` for an exact-match column.
     globs: Arc<Vec<Option<Vec<Glob>>>>,
     case_sensitive: bool,
+    /// Per column, the index of its cells, built on the column's first use
+    /// as an input.
+    indexes: Arc<Vec<OnceLock<ColumnIndex>>>,
+}
+
+/// The rows of a column that can match a value, found without testing
+/// every row.
+#[derive(Debug)]
+enum ColumnIndex {
+    /// Exact cells: rows by cell text (ASCII-lowercased for a
+    /// case-insensitive table).
+    Exact(HashMap<String, Vec<usize>>),
+    /// Wildcard cells: an automaton over each pattern's longest literal
+    /// (ASCII case-insensitive for a case-insensitive table), the row of
+    /// each literal, and the rows whose pattern has no literal (`*`). A
+    /// pattern matches only values that contain its literal, so the rows
+    /// whose literal occurs in the value are the only candidates.
+    Wildcard {
+        literals: Option<AhoCorasick>,
+        rows: Vec<usize>,
+        unconstrained: Vec<usize>,
+    },
 }
 
 /// The value of `key:` in a flat YAML file, unquoted.
@@ -41,6 +65,7 @@ pub(crate) fn dnslookup() -> Table {
         rows: Arc::default(),
         globs: Arc::default(),
         case_sensitive: false,
+        indexes: Arc::new(vec![OnceLock::new(), OnceLock::new()]),
     }
 }
 
@@ -143,6 +168,7 @@ fn read(dir: &Path, name: &str) -> Result<Table, String> {
         })
         .collect();
     Ok(Table {
+        indexes: Arc::new(header.iter().map(|_| OnceLock::new()).collect()),
         header,
         rows: Arc::new(rows),
         globs: Arc::new(globs),
@@ -181,8 +207,15 @@ impl Table {
         }
     }
 
-    /// The rows matching the event on every input (`column`, event field).
-    pub(crate) fn matches(&self, event: &Event, inputs: &[(usize, String)]) -> Vec<usize> {
+    /// The rows matching the event on every input (`column`, event field),
+    /// in table order; through the index of the first input's column when
+    /// `indexed`, by testing every row otherwise.
+    pub(crate) fn matches(
+        &self,
+        event: &Event,
+        inputs: &[(usize, String)],
+        indexed: bool,
+    ) -> Vec<usize> {
         let values: Vec<Vec<String>> = inputs
             .iter()
             .map(|(_, field)| fields::value(event, field).texts())
@@ -190,19 +223,117 @@ impl Table {
         if values.iter().any(Vec::is_empty) {
             return Vec::new();
         }
-        (0..self.rows.len())
-            .filter(|&r| {
-                inputs
-                    .iter()
-                    .zip(&values)
-                    .all(|((column, _), event_values)| {
-                        let cell = self.rows[r].get(*column).map_or("", String::as_str);
-                        event_values
-                            .iter()
-                            .any(|v| self.cell_matches(*column, r, cell, v))
-                    })
-            })
-            .collect()
+        let row_matches = |r: usize| {
+            inputs
+                .iter()
+                .zip(&values)
+                .all(|((column, _), event_values)| {
+                    let cell = self.rows[r].get(*column).map_or("", String::as_str);
+                    event_values
+                        .iter()
+                        .any(|v| self.cell_matches(*column, r, cell, v))
+                })
+        };
+        match inputs.first().zip(values.first()) {
+            Some(((column, _), first_values)) if indexed => {
+                let mut candidates = Vec::new();
+                for v in first_values {
+                    if !self.candidates(*column, v, &mut candidates) {
+                        return (0..self.rows.len()).filter(|&r| row_matches(r)).collect();
+                    }
+                }
+                candidates.sort_unstable();
+                candidates.dedup();
+                candidates.retain(|&r| row_matches(r));
+                candidates
+            }
+            _ => (0..self.rows.len()).filter(|&r| row_matches(r)).collect(),
+        }
+    }
+
+    /// Add to `out` every row whose cell in `column` can match `value` (a
+    /// superset of the matching rows); `false` when the index cannot tell
+    /// (a non-ASCII value against a case-insensitive wildcard column,
+    /// whose Unicode case folding the automaton does not know).
+    fn candidates(&self, column: usize, value: &str, out: &mut Vec<usize>) -> bool {
+        let Some(slot) = self.indexes.get(column) else {
+            return false;
+        };
+        match slot.get_or_init(|| self.build_index(column)) {
+            ColumnIndex::Exact(cells) => {
+                let key = if self.case_sensitive {
+                    std::borrow::Cow::Borrowed(value)
+                } else {
+                    std::borrow::Cow::Owned(value.to_ascii_lowercase())
+                };
+                if let Some(rows) = cells.get(key.as_ref()) {
+                    out.extend_from_slice(rows);
+                }
+                true
+            }
+            ColumnIndex::Wildcard {
+                literals,
+                rows,
+                unconstrained,
+            } => {
+                if !self.case_sensitive && !value.is_ascii() {
+                    return false;
+                }
+                out.extend_from_slice(unconstrained);
+                if let Some(literals) = literals {
+                    out.extend(
+                        literals
+                            .find_overlapping_iter(value)
+                            .map(|m| rows[m.pattern().as_usize()]),
+                    );
+                }
+                true
+            }
+        }
+    }
+
+    fn build_index(&self, column: usize) -> ColumnIndex {
+        let cell = |r: usize| self.rows[r].get(column).map_or("", String::as_str);
+        if let Some(Some(globs)) = self.globs.get(column) {
+            let mut literals = Vec::new();
+            let mut rows = Vec::new();
+            let mut unconstrained = Vec::new();
+            for (r, glob) in globs.iter().enumerate() {
+                match glob.longest_literal() {
+                    Some(literal) if self.case_sensitive || literal.is_ascii() => {
+                        literals.push(literal.to_owned());
+                        rows.push(r);
+                    }
+                    _ => unconstrained.push(r),
+                }
+            }
+            return match AhoCorasick::builder()
+                .ascii_case_insensitive(!self.case_sensitive)
+                .build(&literals)
+            {
+                Ok(automaton) => ColumnIndex::Wildcard {
+                    literals: Some(automaton),
+                    rows,
+                    unconstrained,
+                },
+                // An automaton too large to build: every row is a candidate.
+                Err(_) => ColumnIndex::Wildcard {
+                    literals: None,
+                    rows: Vec::new(),
+                    unconstrained: (0..globs.len()).collect(),
+                },
+            };
+        }
+        let mut cells: HashMap<String, Vec<usize>> = HashMap::new();
+        for r in 0..self.rows.len() {
+            let key = if self.case_sensitive {
+                cell(r).to_owned()
+            } else {
+                cell(r).to_ascii_lowercase()
+            };
+            cells.entry(key).or_default().push(r);
+        }
+        ColumnIndex::Exact(cells)
     }
 
     /// The values of `column` in `rows` (empty cells left out).

@@ -57,6 +57,9 @@ impl Context {
 #[derive(Debug, Clone)]
 pub struct Search {
     stages: Vec<plan::StagePlan>,
+    /// Whether an inner `join` with an empty subsearch skips the stages
+    /// before it (always, but for [`Search::unoptimized`]).
+    skip_before_empty_join: bool,
 }
 
 /// A failure of the harness while running a search (not a problem of the
@@ -97,6 +100,7 @@ pub(crate) fn compile_pipeline(
 ) -> Search {
     Search {
         stages: plan::compile_commands(&pipeline.commands, ctx, errors),
+        skip_before_empty_join: true,
     }
 }
 
@@ -145,6 +149,52 @@ impl Search {
         batch: Option<&Batch<'_>>,
     ) -> Result<Vec<Event>, RunError> {
         let (first, rest) = self.stages.split_first().ok_or(RunError::Empty)?;
+        // Splunk runs subsearches before the main search. An inner `join`
+        // whose subsearch finds nothing leaves no rows, whatever the stages
+        // before it produce: those stages are then skipped.
+        let first_inner_join = rest.iter().enumerate().find_map(|(i, s)| match &s.stage {
+            plan::Stage::Join {
+                kind: plan::JoinKind::Inner,
+                sub,
+                ..
+            } => Some((i, sub)),
+            _ => None,
+        });
+        if let Some((at, sub)) = first_inner_join.filter(|_| self.skip_before_empty_join) {
+            let right = sub.run_in(events, ctx, batch).unwrap_or_default();
+            if right.is_empty() {
+                let mut rows = Vec::new();
+                for stage in &rest[at + 1..] {
+                    rows = exec::apply_in(&stage.stage, rows, events, ctx, batch);
+                }
+                return Ok(rows);
+            }
+            let mut rows = Self::first_rows(first, events, ctx, batch);
+            for (i, stage) in rest.iter().enumerate() {
+                rows = match &stage.stage {
+                    plan::Stage::Join {
+                        kind, fields, max, ..
+                    } if i == at => exec::join(*kind, fields, *max, rows, &right),
+                    other => exec::apply_in(other, rows, events, ctx, batch),
+                };
+            }
+            return Ok(rows);
+        }
+        let mut rows = Self::first_rows(first, events, ctx, batch);
+        for stage in rest {
+            rows = exec::apply_in(&stage.stage, rows, events, ctx, batch);
+        }
+        Ok(rows)
+    }
+
+    /// The rows of the first stage: generated (a search, `tstats`, ...) or
+    /// the events themselves passed through it.
+    fn first_rows(
+        first: &plan::StagePlan,
+        events: &[Event],
+        ctx: &Context,
+        batch: Option<&Batch<'_>>,
+    ) -> Vec<Event> {
         let prefiltered = match (&first.stage, &first.prefilter, batch) {
             (plan::Stage::Search(pred), Some(prefilter), Some(batch)) => {
                 Some(exec::search_prefiltered(pred, prefilter, batch))
@@ -152,19 +202,16 @@ impl Search {
             _ => None,
         };
         let generated = prefiltered.or_else(|| exec::generate_in(&first.stage, events, ctx, batch));
-        let mut rows = match generated {
+        match generated {
             Some(rows) => rows,
-            None => exec::apply(
+            None => exec::apply_in(
                 &first.stage,
                 events.iter().map(exec::materialize).collect(),
                 events,
                 ctx,
+                batch,
             ),
-        };
-        for stage in rest {
-            rows = exec::apply(&stage.stage, rows, events, ctx);
         }
-        Ok(rows)
     }
 
     /// Why the search did or did not produce results, stage by stage, with
@@ -175,9 +222,40 @@ impl Search {
         explain::explain(&self.stages, events, ctx, event_index)
     }
 
-    /// The search without the prefilters computed at compile time (which
-    /// narrow the `tstats` rows [`Search::run_batch`] filters and never
-    /// change the results): for checking that they do not.
+    /// The search with every optimization turned off: no prefilters (which
+    /// narrow the rows [`Search::run_batch`] evaluates), no skipping of the
+    /// stages before an inner `join` whose subsearch is empty, lookups
+    /// that test every row of their table, and `tstats` keeping whole rows.
+    /// None of them changes results; this is the reference that checks so.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn unoptimized(mut self) -> Search {
+        self.skip_before_empty_join = false;
+        for stage in &mut self.stages {
+            stage.prefilter = None;
+            match &mut stage.stage {
+                plan::Stage::Tstats(plan) => {
+                    plan.prefilter = None;
+                    plan.reads = None;
+                }
+                plan::Stage::Lookup(plan) => plan.indexed = false,
+                plan::Stage::Join { sub, .. } | plan::Stage::Append(sub) => {
+                    let taken = std::mem::replace(
+                        &mut **sub,
+                        Search {
+                            stages: Vec::new(),
+                            skip_before_empty_join: false,
+                        },
+                    );
+                    **sub = taken.unoptimized();
+                }
+                _ => {}
+            }
+        }
+        self
+    }
+
+    /// The search without the prefilters computed at compile time only.
     #[doc(hidden)]
     #[must_use]
     pub fn without_prefilters(mut self) -> Search {
@@ -186,8 +264,14 @@ impl Search {
             match &mut stage.stage {
                 plan::Stage::Tstats(plan) => plan.prefilter = None,
                 plan::Stage::Join { sub, .. } | plan::Stage::Append(sub) => {
-                    **sub = std::mem::replace(&mut **sub, Search { stages: Vec::new() })
-                        .without_prefilters();
+                    let taken = std::mem::replace(
+                        &mut **sub,
+                        Search {
+                            stages: Vec::new(),
+                            skip_before_empty_join: true,
+                        },
+                    );
+                    **sub = taken.without_prefilters();
                 }
                 _ => {}
             }

@@ -74,6 +74,23 @@ impl Glob {
         }
     }
 
+    /// The longest text between the pattern's wildcards: every value the
+    /// pattern matches contains it (case-insensitively unless the pattern is
+    /// case-sensitive). `None` for `*` alone.
+    pub(crate) fn longest_literal(&self) -> Option<&str> {
+        let literal = match &self.kind {
+            GlobKind::Any => return None,
+            GlobKind::Exact { text, .. }
+            | GlobKind::Prefix { text, .. }
+            | GlobKind::Suffix { text, .. } => text.as_str(),
+            GlobKind::Parts { parts, .. } => parts
+                .iter()
+                .max_by_key(|p| p.len())
+                .map_or("", String::as_str),
+        };
+        (!literal.is_empty()).then_some(literal)
+    }
+
     /// Whether `value` matches.
     pub(crate) fn matches(&self, value: &str) -> bool {
         match &self.kind {
@@ -400,6 +417,9 @@ mod tests {
         assert!(Glob::new("*app*data*", false).matches("x\\AppData\\y"));
         assert!(!Glob::new("*app*data", false).matches("x\\AppData\\y"));
         assert!(Glob::new("*", false).matches(""));
+        assert_eq!(Glob::new("*a*bcd*e", false).longest_literal(), Some("bcd"));
+        assert_eq!(Glob::new("x*", false).longest_literal(), Some("x"));
+        assert_eq!(Glob::new("**", false).longest_literal(), None);
     }
 
     #[test]

@@ -160,6 +160,9 @@ pub(crate) enum JoinKind {
 #[derive(Debug, Clone)]
 pub(crate) struct LookupPlan {
     pub(crate) table: Table,
+    /// Whether rows are found through the table's index (always, but for
+    /// the reference runs of [`super::Search::unoptimized`]).
+    pub(crate) indexed: bool,
     /// (column, event field)
     pub(crate) inputs: Vec<(usize, String)>,
     /// (column, event field)
@@ -180,6 +183,11 @@ pub(crate) struct TstatsPlan {
     /// with a batch, only the view rows whose field has one of the values
     /// are filtered.
     pub(crate) prefilter: Option<predicate::Prefilter>,
+    /// The fields of a view row the aggregation reads (besides `_time`):
+    /// the `by` fields and the aggregated fields; `None` when an
+    /// aggregation reads an expression or a wildcard pattern, so the whole
+    /// row is kept.
+    pub(crate) reads: Option<Vec<String>>,
 }
 
 fn option<'a>(options: &'a [CommandOption], key: &str) -> Option<&'a Word> {
@@ -474,6 +482,7 @@ fn compile_command(
                 .is_some_and(|w| w.text.eq_ignore_ascii_case("outputnew"));
             Stage::Lookup(Box::new(LookupPlan {
                 table,
+                indexed: true,
                 inputs,
                 outputs,
                 only_new,
@@ -816,12 +825,22 @@ fn tstats(
         .as_ref()
         .map_or(Pred::All, |e| predicate::compile(e, &penv, errors));
     let prefilter = filter.required_values();
+    let aggs = stats::compile(&t.aggregations, errors);
+    let by: Vec<String> = t.by.iter().map(|w| w.text.clone()).collect();
+    let reads = stats::input_fields(&aggs).map(|mut fields| {
+        fields.extend(by.iter().cloned());
+        fields.retain(|f| f != "_time");
+        fields.sort();
+        fields.dedup();
+        fields
+    });
     Some(TstatsPlan {
         dataset,
         filter,
         prefilter,
-        aggs: stats::compile(&t.aggregations, errors),
-        by: t.by.iter().map(|w| w.text.clone()).collect(),
+        reads,
+        aggs,
+        by,
         span: span_value,
         fillnull: option(&t.options, "fillnull_value").map(|w| w.text.clone()),
     })

@@ -1,6 +1,7 @@
 //! Aggregations of `stats`, `eventstats`, `streamstats` and `tstats`.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 use rulecheck_core::Diagnostic;
 use serde_json::Value as Json;
@@ -8,7 +9,7 @@ use serde_json::Value as Json;
 use super::diag::unsupported;
 use super::expr::{self, CExpr, ExprEnv};
 use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
-use super::value::{Event, Value, json_number, parse_number};
+use super::value::{Event, Value, format_number, json_number, parse_number};
 use crate::ast::{AggArg, Aggregation};
 
 /// An aggregation function.
@@ -92,6 +93,21 @@ fn parse_func(name: &str) -> Option<AggFunc> {
     })
 }
 
+/// The fields the aggregations read, when each reads one named field (or
+/// the rows alone); `None` when one reads an expression or a wildcard
+/// pattern.
+pub(crate) fn input_fields(aggs: &[Agg]) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for agg in aggs {
+        match &agg.input {
+            AggInput::Rows => {}
+            AggInput::Field(field) => out.push(field.clone()),
+            AggInput::Pattern(_) | AggInput::Eval(_) => return None,
+        }
+    }
+    Some(out)
+}
+
 /// Compile the aggregations of a statistics command.
 pub(crate) fn compile(aggregations: &[Aggregation], errors: &mut Vec<Diagnostic>) -> Vec<Agg> {
     let mut out = Vec::new();
@@ -131,45 +147,78 @@ pub(crate) fn compile(aggregations: &[Aggregation], errors: &mut Vec<Diagnostic>
     out
 }
 
+/// The texts of a JSON value as [`Value::from_json`] and [`Value::texts`]
+/// read them, borrowed where the value is a string.
+fn json_texts<'r>(json: &'r Json, out: &mut Vec<Cow<'r, str>>) {
+    match json {
+        Json::Null => {}
+        Json::String(s) => out.push(Cow::Borrowed(s)),
+        Json::Bool(b) => out.push(Cow::Borrowed(if *b { "true" } else { "false" })),
+        Json::Number(n) => {
+            if let Some(f) = n.as_f64() {
+                out.push(Cow::Owned(format_number(f)));
+            }
+        }
+        Json::Array(_) | Json::Object(_) => {
+            out.extend(Value::from_json(json).texts().into_iter().map(Cow::Owned));
+        }
+    }
+}
+
 /// The group keys of a row: one per combination of the `by` fields' values
 /// (a multivalue field gives one group per value); none when a `by` field
 /// is missing.
-pub(crate) fn group_keys(row: &Event, by: &[String]) -> Vec<Vec<String>> {
-    let mut keys: Vec<Vec<String>> = vec![Vec::new()];
+pub(crate) fn group_keys<'r>(row: &'r Event, by: &[String]) -> Vec<Vec<Cow<'r, str>>> {
+    let mut keys: Vec<Vec<Cow<'r, str>>> = vec![Vec::with_capacity(by.len())];
+    let mut texts = Vec::new();
     for field in by {
-        let value = fields::value(row, field);
-        let texts = value.texts();
-        if texts.is_empty() {
-            return Vec::new();
+        texts.clear();
+        if let Some(json) = fields::get(row, field) {
+            json_texts(json, &mut texts);
         }
-        keys = keys
-            .into_iter()
-            .flat_map(|k| {
-                texts.iter().map(move |t| {
-                    let mut k = k.clone();
-                    k.push(t.clone());
-                    k
-                })
-            })
-            .collect();
+        match texts.len() {
+            0 => return Vec::new(),
+            1 => {
+                for k in &mut keys {
+                    k.push(texts[0].clone());
+                }
+            }
+            _ => {
+                keys = keys
+                    .into_iter()
+                    .flat_map(|k| {
+                        texts.iter().map(move |t| {
+                            let mut k = k.clone();
+                            k.push(t.clone());
+                            k
+                        })
+                    })
+                    .collect();
+            }
+        }
     }
     keys
 }
 
+/// A group key: the text of each `by` field.
+pub(crate) type Key<'r> = Vec<Cow<'r, str>>;
+
 /// Rows grouped by key, in key order, with the index of each row.
-pub(crate) fn group(rows: &[Event], by: &[String]) -> BTreeMap<Vec<String>, Vec<usize>> {
-    let mut groups: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
+pub(crate) fn group<'r>(rows: &'r [Event], by: &[String]) -> Vec<(Key<'r>, Vec<usize>)> {
+    let mut groups: HashMap<Key<'r>, Vec<usize>> = HashMap::new();
     for (i, row) in rows.iter().enumerate() {
         for key in group_keys(row, by) {
             groups.entry(key).or_default().push(i);
         }
     }
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     groups
 }
 
 /// The `by` fields of an output row: each key text, as a number when the
 /// first row held a number there.
-pub(crate) fn key_fields(by: &[String], key: &[String], sample: Option<&Event>) -> Event {
+pub(crate) fn key_fields(by: &[String], key: &[Cow<'_, str>], sample: Option<&Event>) -> Event {
     let mut out = Event::new();
     for (field, text) in by.iter().zip(key) {
         let numeric = sample
@@ -177,7 +226,7 @@ pub(crate) fn key_fields(by: &[String], key: &[String], sample: Option<&Event>) 
             .is_some_and(Json::is_number);
         let value = match parse_number(text) {
             Some(n) if numeric => json_number(n),
-            _ => Json::String(text.clone()),
+            _ => Json::String(text.clone().into_owned()),
         };
         out.insert(field.clone(), value);
     }
@@ -235,6 +284,10 @@ pub(crate) fn aggregate(
 ) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     for agg in aggs {
+        if !matches!(agg.input, AggInput::Pattern(_)) {
+            out.push((agg.name.clone(), aggregate_one(agg, all, rows, env)));
+            continue;
+        }
         // name → (values, times)
         let mut collected: Vec<(String, Vec<Value>)> = Vec::new();
         let mut times: Vec<(String, Vec<Option<f64>>)> = Vec::new();
@@ -280,6 +333,53 @@ pub(crate) fn aggregate(
         }
     }
     out
+}
+
+/// One aggregation of a single input (not a wildcard pattern) over `rows`
+/// (indices into `all`).
+fn aggregate_one(agg: &Agg, all: &[Event], rows: &[usize], env: &ExprEnv) -> Value {
+    let needs_time = matches!(
+        agg.func,
+        AggFunc::Earliest | AggFunc::Latest | AggFunc::EarliestTime | AggFunc::LatestTime
+    );
+    let mut values = Vec::new();
+    let mut times = Vec::new();
+    let mut count = 0_usize;
+    for &i in rows {
+        let row = &all[i];
+        let value = match &agg.input {
+            AggInput::Rows => {
+                count += 1;
+                continue;
+            }
+            AggInput::Field(field) => fields::value(row, field),
+            AggInput::Eval(e) => match (agg.func, e.eval(row, env)) {
+                (_, Value::Bool(false)) => Value::Null,
+                (AggFunc::Count, Value::Bool(true)) => Value::Num(1.0),
+                (_, v) => v,
+            },
+            AggInput::Pattern(_) => Value::Null,
+        };
+        let n = value.items().len();
+        if agg.func == AggFunc::Count {
+            count += n;
+            continue;
+        }
+        if needs_time && n > 0 {
+            let time = fields::event_time(row);
+            times.extend(std::iter::repeat_n(time, n));
+        }
+        match value {
+            Value::Null => {}
+            Value::Multi(items) => values.extend(items),
+            single => values.push(single),
+        }
+    }
+    if agg.func == AggFunc::Count {
+        #[allow(clippy::cast_precision_loss)]
+        return Value::Num(count as f64);
+    }
+    finish(agg.func, &values, &times)
 }
 
 #[allow(clippy::cast_precision_loss, clippy::too_many_lines)]
@@ -457,9 +557,9 @@ pub(crate) fn stats(aggs: &[Agg], by: &[String], rows: &[Event], env: &ExprEnv) 
 
 /// `eventstats`: each row gets its group's statistics.
 pub(crate) fn eventstats(aggs: &[Agg], by: &[String], rows: &mut [Event], env: &ExprEnv) {
-    let groups = group(rows, by);
+    let groups: Vec<Vec<usize>> = group(rows, by).into_iter().map(|(_, m)| m).collect();
     let mut updates: Vec<(usize, Vec<(String, Value)>)> = Vec::new();
-    for members in groups.values() {
+    for members in &groups {
         let values = aggregate(aggs, rows, members, by, env);
         for &i in members {
             updates.push((i, values.clone()));
@@ -489,7 +589,11 @@ pub(crate) fn streamstats(
     let mut seen: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
     let mut updates = Vec::new();
     for i in 0..rows.len() {
-        for key in group_keys(&rows[i], by) {
+        let keys: Vec<Vec<String>> = group_keys(&rows[i], by)
+            .into_iter()
+            .map(|k| k.into_iter().map(Cow::into_owned).collect())
+            .collect();
+        for key in keys {
             let members = seen.entry(key).or_default();
             if current {
                 members.push(i);
