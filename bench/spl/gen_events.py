@@ -78,6 +78,16 @@ MALICIOUS = [
      "C:\\Windows\\System32\\cmd.exe"),
     ("C:\\Windows\\System32\\cmstp.exe", "cmstp.exe /s /ns C:\\Users\\Public\\evil.inf",
      "C:\\Windows\\explorer.exe"),
+    # Tools found by hunting searches that aggregate every process and then
+    # filter on lookups or on the command line.
+    ("C:\\Users\\Public\\AnyDesk.exe", "AnyDesk.exe --control", "C:\\Windows\\explorer.exe"),
+    ("C:\\Users\\Public\\AdvancedRun.exe", "AdvancedRun.exe /EXEFilename C:\\Windows\\System32\\cmd.exe /Run",
+     "C:\\Windows\\System32\\cmd.exe"),
+    ("C:\\Temp\\mimikatz.exe", "mimikatz.exe privilege::debug sekurlsa::logonpasswords exit",
+     "C:\\Windows\\System32\\cmd.exe"),
+    ("C:\\Windows\\System32\\cmd.exe",
+     "cmd.exe /c type ..\\..\\..\\..\\..\\Windows\\win.ini",
+     "C:\\Windows\\System32\\w3wp.exe"),
 ]
 
 USERS = ["CORP\\jdoe", "CORP\\asmith", "CORP\\svc_backup", "NT AUTHORITY\\SYSTEM", "CORP\\mlee"]

@@ -312,6 +312,47 @@ fn convert_command() {
     assert!(rows[0].get("missing").is_none());
 }
 
+#[test]
+fn filters_after_stats_on_group_keys() {
+    // Each is checked against the reference run (no key filters) by
+    // `run_ctx`; the expected rows pin the results themselves.
+    let rows = run(
+        "| stats count max(n) as top by host user | rename user as who | search who=u1 host=a",
+        &procs(),
+    );
+    assert_eq!(col(&rows, "count"), [json!(2)]);
+    assert_eq!(col(&rows, "top"), [json!(5)]);
+    let rows = run(
+        "| stats count by host process | eval p=upper(process) | where like(p, \"%.EXE\") \
+         | search p!=CMD.EXE",
+        &procs(),
+    );
+    assert_eq!(
+        col(&rows, "process"),
+        [json!("whoami.exe"), json!("powershell.exe")]
+    );
+    // A filter on an aggregate after one on a key: the key filter stops
+    // before it, the row is still filtered.
+    let rows = run(
+        "| stats count by host | search host=a | where count > 2",
+        &procs(),
+    );
+    assert_eq!(col(&rows, "count"), [json!(3)]);
+    let rows = run("| stats count by host | where count > 2", &procs());
+    assert_eq!(col(&rows, "host"), [json!("a")]);
+    // A multivalue `by` field makes a group per value.
+    let input = [
+        json!({"tags": ["x", "y"], "n": 1}),
+        json!({"tags": "y", "n": 2}),
+    ];
+    let rows = run("| stats sum(n) as total by tags | search tags=y", &input);
+    assert_eq!(col(&rows, "total"), [json!(3)]);
+    // Numbers in keys stay numbers for the filter (groups come in the
+    // lexicographic order of their keys).
+    let rows = run("| stats count by n | where n > 4", &procs());
+    assert_eq!(col(&rows, "n"), [json!(10), json!(5)]);
+}
+
 fn lookup_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -327,6 +368,17 @@ fn lookup_dir() -> tempfile::TempDir {
     std::fs::write(
         dir.path().join("wild.yml"),
         "name: wild\nfilename: wild.csv\nmatch_type: WILDCARD(pattern)\ncase_sensitive_match: false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("first.csv"),
+        "pattern,tag\n*\\temp\\*,staging\nC:\\Windows\\*,system\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("first.yml"),
+        "name: first\nfilename: first.csv\nmatch_type: WILDCARD(pattern)\n\
+         case_sensitive_match: 'false'\nmax_matches: 1\nmin_matches: 1\ndefault_match: 'none'\n",
     )
     .unwrap();
     dir
@@ -382,6 +434,17 @@ fn lookup_command() {
             json!("system")
         ]
     );
+    // `max_matches: 1` keeps the first matching row in table order;
+    // `min_matches` with `default_match` fills a row without a match.
+    let rows = run_ctx(
+        "| lookup first pattern AS path OUTPUT tag",
+        &[
+            json!({"path": "C:\\Windows\\Temp\\b.exe"}),
+            json!({"path": "D:\\b.exe"}),
+        ],
+        &ctx,
+    );
+    assert_eq!(col(&rows, "tag"), [json!("staging"), json!("none")]);
     // A table without `case_sensitive_match: false` is case-sensitive; an
     // exact column of a case-insensitive table ignores ASCII case.
     let rows = run_ctx(

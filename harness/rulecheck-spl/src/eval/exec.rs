@@ -186,7 +186,7 @@ fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Even
             }
         }
     }
-    tstats_rows(plan, rows, ctx)
+    tstats_rows(plan, rows, batch.events, ctx, Some(batch))
 }
 
 fn tstats(plan: &TstatsPlan, events: &[Event], ctx: &Context) -> Vec<Event> {
@@ -203,11 +203,35 @@ fn tstats(plan: &TstatsPlan, events: &[Event], ctx: &Context) -> Vec<Event> {
             rows.push(materialize(&view));
         }
     }
-    tstats_rows(plan, rows, ctx)
+    tstats_rows(plan, rows, events, ctx, None)
+}
+
+/// Whether `row` survives the row-local stages of a key filter.
+fn survives(
+    key_filter: &[Stage],
+    row: &Event,
+    events: &[Event],
+    ctx: &Context,
+    batch: Option<&Batch<'_>>,
+) -> bool {
+    let mut rows = vec![row.clone()];
+    for stage in key_filter {
+        rows = apply_in(stage, rows, events, ctx, batch);
+        if rows.is_empty() {
+            return false;
+        }
+    }
+    true
 }
 
 /// Bin, fill and aggregate the rows that passed a `tstats` filter.
-fn tstats_rows(plan: &TstatsPlan, mut rows: Vec<Event>, ctx: &Context) -> Vec<Event> {
+fn tstats_rows(
+    plan: &TstatsPlan,
+    mut rows: Vec<Event>,
+    events: &[Event],
+    ctx: &Context,
+    batch: Option<&Batch<'_>>,
+) -> Vec<Event> {
     if let Some(span) = plan.span {
         for row in &mut rows {
             bin_field(row, "_time", "_time", span);
@@ -222,7 +246,17 @@ fn tstats_rows(plan: &TstatsPlan, mut rows: Vec<Event>, ctx: &Context) -> Vec<Ev
             }
         }
     }
-    stats::stats(&plan.aggs, &plan.by, &rows, &ExprEnv { now: ctx.now })
+    let keep = plan
+        .key_filter
+        .as_ref()
+        .map(|chain| move |row: &Event| survives(chain, row, events, ctx, batch));
+    stats::stats(
+        &plan.aggs,
+        &plan.by,
+        &rows,
+        &ExprEnv { now: ctx.now },
+        keep.as_ref().map(|k| k as &dyn Fn(&Event) -> bool),
+    )
 }
 
 fn bin_field(row: &mut Event, field: &str, alias: &str, span: f64) {
@@ -274,8 +308,20 @@ pub(crate) fn apply_in(
             by,
             window,
             current,
+            key_filter,
         } => match flavor {
-            StatsFlavor::Stats => stats::stats(aggs, by, &rows, &env),
+            StatsFlavor::Stats => {
+                let keep = key_filter
+                    .as_ref()
+                    .map(|chain| move |row: &Event| survives(chain, row, events, ctx, batch));
+                stats::stats(
+                    aggs,
+                    by,
+                    &rows,
+                    &env,
+                    keep.as_ref().map(|k| k as &dyn Fn(&Event) -> bool),
+                )
+            }
             StatsFlavor::EventStats => {
                 let mut rows = rows;
                 stats::eventstats(aggs, by, &mut rows, &env);
@@ -430,9 +476,10 @@ pub(crate) fn apply_in(
         } => {
             let names: Vec<String> = if list.is_empty() {
                 let mut names: Vec<String> = Vec::new();
+                let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
                 for row in &rows {
                     for k in row.keys() {
-                        if !names.contains(k) {
+                        if seen.insert(k) {
                             names.push(k.clone());
                         }
                     }
@@ -494,6 +541,16 @@ pub(crate) fn apply_in(
         }),
         Stage::Lookup(plan) => map(rows, |row| {
             let hits = plan.table.matches(row, &plan.inputs, plan.indexed);
+            if let Some((min, default)) = &plan.table.default_match
+                && hits.len() < *min
+            {
+                for (_, field) in &plan.outputs {
+                    if !(plan.only_new && fields::get(row, field).is_some()) {
+                        row.insert(field.clone(), Json::String(default.clone()));
+                    }
+                }
+                return;
+            }
             if hits.is_empty() {
                 return;
             }

@@ -1,6 +1,7 @@
 //! CSV lookup tables in the `security_content` `lookups/` layout: a table
 //! `name` is `name.yml` (with `filename:`, `match_type: WILDCARD(field)`,
-//! `case_sensitive_match:`) next to its CSV file, or a bare `name.csv`.
+//! `case_sensitive_match:`, `max_matches:`, `min_matches:` and
+//! `default_match:`) next to its CSV file, or a bare `name.csv`.
 
 use std::collections::HashMap;
 
@@ -24,6 +25,12 @@ pub(crate) struct Table {
     /// row's cell; `None` for an exact-match column.
     globs: Arc<Vec<Option<Vec<Glob>>>>,
     case_sensitive: bool,
+    /// `max_matches`: at most this many rows match a row, the first in
+    /// table order.
+    max_matches: Option<usize>,
+    /// `min_matches` and `default_match`: a row with fewer matches gets
+    /// this value in each output field.
+    pub(crate) default_match: Option<(usize, String)>,
     /// Per column, the index of its cells, built on the column's first use
     /// as an input.
     indexes: Arc<Vec<OnceLock<ColumnIndex>>>,
@@ -65,6 +72,8 @@ pub(crate) fn dnslookup() -> Table {
         rows: Arc::default(),
         globs: Arc::default(),
         case_sensitive: false,
+        max_matches: None,
+        default_match: None,
         indexes: Arc::new(vec![OnceLock::new(), OnceLock::new()]),
     }
 }
@@ -111,6 +120,8 @@ fn read(dir: &Path, name: &str) -> Result<Table, String> {
     let mut file = dir.join(format!("{stem}.csv"));
     let mut wildcard = Vec::new();
     let mut case_sensitive = true;
+    let mut max_matches = None;
+    let mut default_match = None;
     if let Ok(meta) = std::fs::read_to_string(dir.join(format!("{stem}.yml"))) {
         if let Some(filename) = yaml_value(&meta, "filename") {
             if !Path::new(&filename)
@@ -135,6 +146,13 @@ fn read(dir: &Path, name: &str) -> Result<Table, String> {
         }
         if let Some(case) = yaml_value(&meta, "case_sensitive_match") {
             case_sensitive = !case.eq_ignore_ascii_case("false");
+        }
+        max_matches = yaml_value(&meta, "max_matches").and_then(|m| m.parse::<usize>().ok());
+        let min_matches = yaml_value(&meta, "min_matches")
+            .and_then(|m| m.parse::<usize>().ok())
+            .unwrap_or(0);
+        if min_matches > 0 {
+            default_match = yaml_value(&meta, "default_match").map(|d| (min_matches, d));
         }
     }
     let mut reader = csv::ReaderBuilder::new()
@@ -173,6 +191,8 @@ fn read(dir: &Path, name: &str) -> Result<Table, String> {
         rows: Arc::new(rows),
         globs: Arc::new(globs),
         case_sensitive,
+        max_matches,
+        default_match,
     })
 }
 
@@ -208,7 +228,7 @@ impl Table {
     }
 
     /// The rows matching the event on every input (`column`, event field),
-    /// in table order; through the index of the first input's column when
+    /// in table order, at most `max_matches` of them; through the index of the first input's column when
     /// `indexed`, by testing every row otherwise.
     pub(crate) fn matches(
         &self,
@@ -245,9 +265,13 @@ impl Table {
                 candidates.sort_unstable();
                 candidates.dedup();
                 candidates.retain(|&r| row_matches(r));
+                candidates.truncate(self.max_matches.unwrap_or(usize::MAX));
                 candidates
             }
-            _ => (0..self.rows.len()).filter(|&r| row_matches(r)).collect(),
+            _ => (0..self.rows.len())
+                .filter(|&r| row_matches(r))
+                .take(self.max_matches.unwrap_or(usize::MAX))
+                .collect(),
         }
     }
 

@@ -12,6 +12,7 @@ mod lookup;
 mod pattern;
 mod plan;
 mod predicate;
+mod pushdown;
 mod stats;
 mod time;
 mod value;
@@ -225,7 +226,8 @@ impl Search {
     /// The search with every optimization turned off: no prefilters (which
     /// narrow the rows [`Search::run_batch`] evaluates), no skipping of the
     /// stages before an inner `join` whose subsearch is empty, lookups
-    /// that test every row of their table, and `tstats` keeping whole rows.
+    /// that test every row of their table, `tstats` keeping whole rows, and
+    /// every group of `stats` and `tstats` aggregated (no key filters).
     /// None of them changes results; this is the reference that checks so.
     #[doc(hidden)]
     #[must_use]
@@ -237,7 +239,9 @@ impl Search {
                 plan::Stage::Tstats(plan) => {
                     plan.prefilter = None;
                     plan.reads = None;
+                    plan.key_filter = None;
                 }
+                plan::Stage::Stats { key_filter, .. } => *key_filter = None,
                 plan::Stage::Lookup(plan) => plan.indexed = false,
                 plan::Stage::Join { sub, .. } | plan::Stage::Append(sub) => {
                     let taken = std::mem::replace(

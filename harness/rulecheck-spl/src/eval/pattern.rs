@@ -255,6 +255,14 @@ impl Re {
         }
     }
 
+    /// The names of the pattern's named groups.
+    pub(crate) fn group_names(&self) -> Vec<String> {
+        match self {
+            Re::Std(re) => re.capture_names().flatten().map(str::to_owned).collect(),
+            Re::Fancy(re) => re.capture_names().flatten().map(str::to_owned).collect(),
+        }
+    }
+
     /// Whether the pattern matches somewhere in `text` (a backtracking
     /// pattern that exceeds its limit does not match).
     pub(crate) fn is_match(&self, text: &str) -> bool {

@@ -39,6 +39,9 @@ pub(crate) enum Stage {
         by: Vec<String>,
         window: usize,
         current: bool,
+        /// For `stats`, the stages after it that decide from a group's key
+        /// whether its row survives ([`super::pushdown`]).
+        key_filter: Option<Vec<Stage>>,
     },
     Tstats(Box<TstatsPlan>),
     Table(Vec<String>),
@@ -188,6 +191,9 @@ pub(crate) struct TstatsPlan {
     /// aggregation reads an expression or a wildcard pattern, so the whole
     /// row is kept.
     pub(crate) reads: Option<Vec<String>>,
+    /// The stages after the `tstats` that decide from a group's key whether
+    /// its row survives ([`super::pushdown`]).
+    pub(crate) key_filter: Option<Vec<Stage>>,
 }
 
 fn option<'a>(options: &'a [CommandOption], key: &str) -> Option<&'a Word> {
@@ -269,6 +275,22 @@ pub(crate) fn compile_commands(
             });
         }
     }
+    for i in 0..out.len() {
+        let (head, following) = out.split_at_mut(i + 1);
+        match &mut head[i].stage {
+            Stage::Stats {
+                flavor: StatsFlavor::Stats,
+                aggs,
+                by,
+                key_filter,
+                ..
+            } => *key_filter = super::pushdown::key_filter(by, aggs, following),
+            Stage::Tstats(plan) => {
+                plan.key_filter = super::pushdown::key_filter(&plan.by, &plan.aggs, following);
+            }
+            _ => {}
+        }
+    }
     out
 }
 
@@ -316,6 +338,7 @@ fn compile_command(
                 by: s.by.iter().map(|w| w.text.clone()).collect(),
                 window: number(option(&s.options, "window"), 0, errors),
                 current: truth(option(&s.options, "current"), true),
+                key_filter: None,
             }
         }
         CommandKind::Tstats(t) => Stage::Tstats(Box::new(tstats(t, command.span, ctx, errors)?)),
@@ -839,6 +862,7 @@ fn tstats(
         filter,
         prefilter,
         reads,
+        key_filter: None,
         aggs,
         by,
         span: span_value,

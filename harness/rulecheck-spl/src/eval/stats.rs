@@ -108,6 +108,17 @@ pub(crate) fn input_fields(aggs: &[Agg]) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// The names of the fields the aggregations write; `None` when one reads a
+/// wildcard pattern (its names depend on the rows).
+pub(crate) fn output_names(aggs: &[Agg]) -> Option<Vec<String>> {
+    aggs.iter()
+        .map(|agg| match agg.input {
+            AggInput::Pattern(_) => None,
+            _ => Some(agg.name.clone()),
+        })
+        .collect()
+}
+
 /// Compile the aggregations of a statistics command.
 pub(crate) fn compile(aggregations: &[Aggregation], errors: &mut Vec<Diagnostic>) -> Vec<Agg> {
     let mut out = Vec::new();
@@ -525,8 +536,15 @@ fn percentile(mut n: Vec<f64>, p: f64) -> Value {
 }
 
 /// `stats` / `tstats`: one row per group, in key order; with no `by`
-/// fields and no rows, one row (count 0).
-pub(crate) fn stats(aggs: &[Agg], by: &[String], rows: &[Event], env: &ExprEnv) -> Vec<Event> {
+/// fields and no rows, one row (count 0). A group whose key row (its `by`
+/// fields) `keep` rejects is left out without being aggregated.
+pub(crate) fn stats(
+    aggs: &[Agg],
+    by: &[String],
+    rows: &[Event],
+    env: &ExprEnv,
+    keep: Option<&dyn Fn(&Event) -> bool>,
+) -> Vec<Event> {
     let groups = group(rows, by);
     let mut out = Vec::new();
     if groups.is_empty() && by.is_empty() {
@@ -542,6 +560,9 @@ pub(crate) fn stats(aggs: &[Agg], by: &[String], rows: &[Event], env: &ExprEnv) 
     for (key, members) in groups {
         let sample = members.first().map(|&i| &rows[i]);
         let mut row = key_fields(by, &key, sample);
+        if keep.is_some_and(|keep| !keep(&row)) {
+            continue;
+        }
         for (name, value) in aggregate(aggs, rows, &members, by, env) {
             if by.contains(&name) {
                 continue;

@@ -1,0 +1,321 @@
+//! Which stages after a `stats` or `tstats` decide, from a group's key
+//! alone, whether the group's row survives them: the group's *key filter*.
+//!
+//! Hunting searches aggregate every event of a data model by many fields
+//! and then keep a few rows (`| rename … | lookup … | search …`). The rows
+//! that survive a filter that reads only `by` fields (or fields computed
+//! from them) are known as soon as the groups are: a group whose key row
+//! (its `by` fields, before any aggregate is added) does not survive the
+//! stages up to that filter is never aggregated.
+//!
+//! The analysis follows the fields that depend on aggregates ("tainted")
+//! through the row-local stages after the aggregation: each stage maps one
+//! row to at most one row, reading only that row. A filter among them that
+//! reads no tainted field keeps the key row exactly when it keeps the full
+//! row, because every field it reads has the same value in both. Taint is
+//! over-approximated wherever a stage's effect is not certain (a `rename`
+//! onto an existing field, a `lookup` that may not match), which can only
+//! make the key filter shorter, never wrong. The stages after the last
+//! such filter are left out of the key filter.
+
+use std::collections::HashSet;
+
+use super::expr::CExpr;
+use super::fields::{TIME_FIELDS, fill_wildcards, wildcard_captures};
+use super::plan::{Stage, StagePlan};
+use super::predicate::Pred;
+use super::stats::{self, Agg};
+
+/// The fields whose values may depend on aggregates.
+struct Taint {
+    fields: HashSet<String>,
+}
+
+impl Taint {
+    fn is_tainted(&self, field: &str) -> bool {
+        // The raw text of a row is built from all of its fields.
+        field == "_raw" || self.fields.contains(field)
+    }
+
+    fn any(&self, fields: &[String]) -> bool {
+        fields.iter().any(|f| self.is_tainted(f))
+    }
+
+    /// After a stage writes `to` from the fields `from`: tainted when any
+    /// of them is; a field already tainted stays so (the stage may leave
+    /// its old value).
+    fn write(&mut self, to: &str, from: &[String]) {
+        if self.any(from) {
+            self.fields.insert(to.to_owned());
+        }
+    }
+}
+
+/// The key filter of an aggregation with `by` fields and `aggs`, from the
+/// stages that follow it: the stages up to the last filter that reads no
+/// aggregate, or `None` when there is no such filter.
+pub(crate) fn key_filter(
+    by: &[String],
+    aggs: &[Agg],
+    following: &[StagePlan],
+) -> Option<Vec<Stage>> {
+    if by.is_empty() {
+        return None;
+    }
+    let mut taint = Taint {
+        fields: stats::output_names(aggs)?
+            .into_iter()
+            .filter(|name| !by.contains(name))
+            .collect(),
+    };
+    let mut last_filter = None;
+    for (i, plan) in following.iter().enumerate() {
+        match filter_reads(&plan.stage) {
+            Some(reads) => {
+                if taint.any(&reads) {
+                    break;
+                }
+                last_filter = Some(i);
+            }
+            None => {
+                if !propagate(&plan.stage, &mut taint) {
+                    break;
+                }
+            }
+        }
+    }
+    let end = last_filter? + 1;
+    Some(following[..end].iter().map(|p| p.stage.clone()).collect())
+}
+
+/// For a filtering stage, the fields it reads; `None` for any other stage.
+fn filter_reads(stage: &Stage) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    match stage {
+        Stage::Search(pred) => pred_reads(pred, &mut out),
+        Stage::Where(e) => expr_reads(e, &mut out),
+        Stage::Regex { field, .. } => out.push(field.clone()),
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// Follow the taint through a row-local stage that filters nothing;
+/// `false` for a stage that is not row-local or whose writes cannot be
+/// followed.
+fn propagate(stage: &Stage, taint: &mut Taint) -> bool {
+    match stage {
+        Stage::Eval(assignments) => {
+            for (field, e) in assignments {
+                let mut reads = Vec::new();
+                expr_reads(e, &mut reads);
+                // The assignment replaces the field's value (or removes it).
+                if taint.any(&reads) {
+                    taint.fields.insert(field.clone());
+                } else {
+                    taint.fields.remove(field);
+                }
+            }
+            true
+        }
+        Stage::Rename(pairs) => {
+            for (from, to) in pairs {
+                if from.contains('*') {
+                    // A renamed value may be renamed again by the same
+                    // pattern (`rename * as x*`): follow it to a fixed point.
+                    let mut settled = false;
+                    for _ in 0..8 {
+                        let renamed: Vec<String> = taint
+                            .fields
+                            .iter()
+                            .filter_map(|name| wildcard_captures(from, name))
+                            .map(|captures| fill_wildcards(to, &captures))
+                            .filter(|name| !taint.fields.contains(name))
+                            .collect();
+                        if renamed.is_empty() {
+                            settled = true;
+                            break;
+                        }
+                        taint.fields.extend(renamed);
+                    }
+                    if !settled {
+                        return false;
+                    }
+                } else {
+                    taint.write(to, std::slice::from_ref(from));
+                }
+            }
+            true
+        }
+        Stage::Convert { conversions, .. } => {
+            for c in conversions {
+                if c.field.contains('*') {
+                    return false;
+                }
+                let to = c.alias.as_deref().unwrap_or(&c.field);
+                taint.write(to, std::slice::from_ref(&c.field));
+            }
+            true
+        }
+        Stage::Lookup(plan) => {
+            let inputs: Vec<String> = plan.inputs.iter().map(|(_, f)| f.clone()).collect();
+            for (_, field) in &plan.outputs {
+                taint.write(field, &inputs);
+            }
+            true
+        }
+        Stage::Rex { field, re, .. } => {
+            for name in re.group_names() {
+                taint.write(&name, std::slice::from_ref(field));
+            }
+            true
+        }
+        Stage::Sed { field, .. } => {
+            taint.write(field, std::slice::from_ref(field));
+            true
+        }
+        Stage::Bin { field, alias, .. } => {
+            taint.write(alias, std::slice::from_ref(field));
+            true
+        }
+        // Each of these changes only the fields it names, from themselves,
+        // or removes fields.
+        Stage::Makemv { .. } | Stage::Fields { .. } | Stage::Table(_) => true,
+        // Filling named fields with a constant; without names it fills the
+        // fields of every row, which is not row-local.
+        Stage::Fillnull { fields, .. } => !fields.is_empty(),
+        // These write fields whose names depend on the data: from an
+        // untainted input, the values they write are untainted too.
+        Stage::Spath { input, .. } => !taint.is_tainted(input),
+        Stage::Iplocation { field, .. } => !taint.is_tainted(field),
+        _ => false,
+    }
+}
+
+/// The fields a search expression reads.
+fn pred_reads(pred: &Pred, out: &mut Vec<String>) {
+    match pred {
+        Pred::All => {}
+        Pred::And(parts) | Pred::Or(parts) => {
+            for p in parts {
+                pred_reads(p, out);
+            }
+        }
+        Pred::Not(inner) => pred_reads(inner, out),
+        Pred::Term { .. } => out.push("_raw".to_owned()),
+        Pred::Match { field, .. } | Pred::In { field, .. } | Pred::Order { field, .. } => {
+            out.push(field.clone());
+        }
+        Pred::Time { .. } => out.extend(TIME_FIELDS.iter().map(|f| (*f).to_owned())),
+        Pred::Implied { field, inner } => {
+            out.push(field.clone());
+            pred_reads(inner, out);
+        }
+    }
+}
+
+/// The fields an expression reads (every function is deterministic, so
+/// an expression's value depends on these alone).
+fn expr_reads(e: &CExpr, out: &mut Vec<String>) {
+    match e {
+        CExpr::Field(f) => out.push(f.clone()),
+        CExpr::Lit(_) => {}
+        CExpr::Call { args, .. } => {
+            for a in args {
+                expr_reads(a, out);
+            }
+        }
+        CExpr::In(x, list) => {
+            expr_reads(x, out);
+            for a in list {
+                expr_reads(a, out);
+            }
+        }
+        CExpr::Not(x) | CExpr::Neg(x) => expr_reads(x, out),
+        CExpr::Binary(_, a, b) => {
+            expr_reads(a, out);
+            expr_reads(b, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::plan::Stage;
+    use super::super::{Context, compile_str};
+    use crate::Macros;
+
+    /// The number of stages in the key filter of the query's first
+    /// aggregation.
+    fn key_filter_len(query: &str) -> Option<usize> {
+        let search = compile_str(query, &Macros::new(), &Context::new(0))
+            .unwrap_or_else(|d| panic!("{query}: {d:#?}"));
+        search.stages.iter().find_map(|s| match &s.stage {
+            Stage::Stats { key_filter, .. } => Some(key_filter.as_ref().map(Vec::len)),
+            Stage::Tstats(plan) => Some(plan.key_filter.as_ref().map(Vec::len)),
+            _ => None,
+        })?
+    }
+
+    #[test]
+    fn filters_on_by_fields_are_key_filters() {
+        assert_eq!(
+            key_filter_len(
+                "| tstats count min(_time) as firstTime from datamodel=Endpoint.Processes \
+                 by Processes.dest Processes.process_name | rename Processes.* as * \
+                 | convert ctime(firstTime) | search process_name=cmd.exe | table dest"
+            ),
+            Some(3)
+        );
+        assert_eq!(
+            key_filter_len("| stats count by host | where like(host, \"a%\") | regex host=\"^a\""),
+            Some(2)
+        );
+        assert_eq!(
+            key_filter_len("| stats count by host | eval h=upper(host) | search h=A"),
+            Some(2)
+        );
+        // An aggregate overwritten from a `by` field no longer depends on
+        // the group's rows.
+        assert_eq!(
+            key_filter_len("| stats count by host | eval count=host | search count=a"),
+            Some(2)
+        );
+        // The filter stops at the first stage that is not row-local.
+        assert_eq!(
+            key_filter_len("| stats count by host | search host=a | sort count | search host=b"),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn filters_on_aggregates_are_not() {
+        for query in [
+            "| stats count by host | where count > 1",
+            "| stats count by host | eval x=count | search x=1",
+            "| stats count by host | rename count as c | search c=1",
+            // `host` may keep its value when renamed onto `count`.
+            "| stats count by host | rename host as count | search count=a",
+            // A wildcard rename may move a value twice.
+            "| stats count by host | rename * as x* | search xcount=1",
+            "| stats count by host | rename * as x* | search xxcount=1",
+            // Names that depend on the rows.
+            "| stats values(*) as * by host | search host=a",
+            // A term reads the raw text, made of every field.
+            "| stats count by host | search foo",
+            // Without `by`, the one row is not a group.
+            "| stats count | search count=0",
+            // `fillnull` without fields depends on every row.
+            "| stats count by host | fillnull | search host=a",
+            "| eventstats count by host | search host=a",
+        ] {
+            assert_eq!(key_filter_len(query), None, "{query}");
+        }
+        // Where a wildcard rename's taint does not settle, the analysis
+        // gives up even for an untainted field.
+        assert_eq!(
+            key_filter_len("| stats count by host | rename * as x* | search xhost=a"),
+            None
+        );
+    }
+}
