@@ -13,6 +13,7 @@ use super::diag::INVALID;
 use super::expr::{self, CExpr, ExprEnv};
 use super::fields;
 use super::predicate::{self, Pred, PredEnv};
+use super::prefilter::TextColumn;
 use super::value::{Event, json_number};
 use crate::ast::{CommandKind, SearchExpr};
 
@@ -472,7 +473,11 @@ pub struct Batch<'e> {
     pub(crate) events: &'e [Event],
     views: std::cell::RefCell<ViewMap<'e>>,
     indexes: std::cell::RefCell<IndexMap>,
+    texts: std::cell::RefCell<TextMap>,
 }
+
+/// The text columns of a batch's views and events, keyed as [`IndexMap`].
+type TextMap = std::collections::HashMap<(String, String, String), std::rc::Rc<TextColumn>>;
 
 /// The rows of a view by the lowercase text of one field, by (data model,
 /// root dataset, field).
@@ -493,6 +498,7 @@ impl<'e> Batch<'e> {
             events,
             views: std::cell::RefCell::default(),
             indexes: std::cell::RefCell::default(),
+            texts: std::cell::RefCell::default(),
         }
     }
 
@@ -542,6 +548,36 @@ impl<'e> Batch<'e> {
         let index = std::rc::Rc::new(row_index(views.iter().map(Option::as_deref), field));
         self.indexes.borrow_mut().insert(key, index.clone());
         index
+    }
+
+    /// The text column of `field` over the view of `model`'s root dataset
+    /// `root`, computed once per batch.
+    pub(crate) fn text_column(
+        &self,
+        models: &DataModels,
+        model: &str,
+        root: &str,
+        field: &str,
+    ) -> std::rc::Rc<TextColumn> {
+        let key = (model.to_owned(), root.to_owned(), field.to_owned());
+        if let Some(c) = self.texts.borrow().get(&key) {
+            return c.clone();
+        }
+        let views = self.views(models, model, root);
+        let column = std::rc::Rc::new(TextColumn::build(views.iter().map(Option::as_deref), field));
+        self.texts.borrow_mut().insert(key, column.clone());
+        column
+    }
+
+    /// The text column of `field` over the events, computed once per batch.
+    pub(crate) fn event_text_column(&self, field: &str) -> std::rc::Rc<TextColumn> {
+        let key = (String::new(), String::new(), field.to_owned());
+        if let Some(c) = self.texts.borrow().get(&key) {
+            return c.clone();
+        }
+        let column = std::rc::Rc::new(TextColumn::build(self.events.iter().map(Some), field));
+        self.texts.borrow_mut().insert(key, column.clone());
+        column
     }
 
     /// The events of the batch by the lowercase text of each value of

@@ -7,13 +7,12 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 use super::Context;
-use std::rc::Rc;
 
-use super::datamodel::{Batch, RowIndex};
+use super::datamodel::Batch;
 use super::expr::ExprEnv;
 use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
 use super::plan::{ConvKind, JoinKind, SortKey, Stage, TstatsPlan};
-use super::predicate::Prefilter;
+use super::prefilter::{Prefilter, candidates};
 use super::stats;
 use super::time;
 use super::value::{Event, Value, json_number, parse_number, sort_order};
@@ -121,25 +120,6 @@ pub(crate) fn generate_in(
     }
 }
 
-/// The ids of the rows that meet `prefilter`, in order, from the index of
-/// each of its fields.
-fn candidates(prefilter: &Prefilter, index: impl Fn(&str) -> Rc<RowIndex>) -> Vec<usize> {
-    let mut ids = Vec::new();
-    for (field, values) in prefilter {
-        let index = index(field);
-        ids.extend(
-            values
-                .iter()
-                .filter_map(|v| index.get(v))
-                .flatten()
-                .copied(),
-        );
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
-
 /// A search over the events of `batch`, evaluating `pred` only on the
 /// events that meet `prefilter`, a necessary condition of `pred`.
 pub(crate) fn search_prefiltered(
@@ -147,12 +127,16 @@ pub(crate) fn search_prefiltered(
     prefilter: &Prefilter,
     batch: &Batch<'_>,
 ) -> Vec<Event> {
-    candidates(prefilter, |field| batch.event_index(field))
-        .into_iter()
-        .map(|id| &batch.events[id])
-        .filter(|e| pred.eval(e, &mut None))
-        .map(materialize)
-        .collect()
+    candidates(
+        prefilter,
+        |field| batch.event_index(field),
+        |field| batch.event_text_column(field),
+    )
+    .into_iter()
+    .map(|id| &batch.events[id])
+    .filter(|e| pred.eval(e, &mut None))
+    .map(materialize)
+    .collect()
 }
 
 fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Event> {
@@ -169,9 +153,11 @@ fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Even
     };
     let mut rows = Vec::new();
     if let Some(prefilter) = &plan.prefilter {
-        let ids = candidates(prefilter, |field| {
-            batch.index(&ctx.datamodels, &d.model, &d.root, field)
-        });
+        let ids = candidates(
+            prefilter,
+            |field| batch.index(&ctx.datamodels, &d.model, &d.root, field),
+            |field| batch.text_column(&ctx.datamodels, &d.model, &d.root, field),
+        );
         for id in ids {
             if let Some(view) = views[id].as_deref()
                 && keep(view)

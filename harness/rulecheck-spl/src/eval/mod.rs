@@ -12,6 +12,7 @@ mod lookup;
 mod pattern;
 mod plan;
 mod predicate;
+mod prefilter;
 mod pushdown;
 mod stats;
 mod time;

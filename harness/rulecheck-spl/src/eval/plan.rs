@@ -9,6 +9,7 @@ use super::expr::{self, CExpr};
 use super::lookup::{self, Table};
 use super::pattern::Re;
 use super::predicate::{self, Pred, PredEnv};
+use super::prefilter::Prefilter;
 use super::stats::{self, Agg};
 use super::time::span_seconds;
 use crate::ast::{
@@ -21,10 +22,10 @@ use crate::ast::{
 pub(crate) struct StagePlan {
     pub(crate) name: String,
     pub(crate) stage: Stage,
-    /// For a search stage, a necessary condition on its expression
-    /// ([`Pred::required_values`]): as the first stage over a batch, only
-    /// the events whose field has one of the values are evaluated.
-    pub(crate) prefilter: Option<predicate::Prefilter>,
+    /// For a search stage, necessary conditions of its expression: as the
+    /// first stage over a batch, only the events that meet the most
+    /// selective are evaluated.
+    pub(crate) prefilter: Option<Prefilter>,
 }
 
 /// What a stage does.
@@ -182,10 +183,9 @@ pub(crate) struct TstatsPlan {
     pub(crate) by: Vec<String>,
     pub(crate) span: Option<f64>,
     pub(crate) fillnull: Option<String>,
-    /// A necessary condition on the filter ([`Pred::required_values`]):
-    /// with a batch, only the view rows whose field has one of the values
-    /// are filtered.
-    pub(crate) prefilter: Option<predicate::Prefilter>,
+    /// Necessary conditions of the filter: with a batch, only the view
+    /// rows that meet the most selective are filtered.
+    pub(crate) prefilter: Option<Prefilter>,
     /// The fields of a view row the aggregation reads (besides `_time`):
     /// the `by` fields and the aggregated fields; `None` when an
     /// aggregation reads an expression or a wildcard pattern, so the whole
@@ -265,7 +265,7 @@ pub(crate) fn compile_commands(
             .map_or_else(|| "search".to_owned(), |w| w.text.to_ascii_lowercase());
         if let Some(stage) = compile_command(command, &name, ctx, errors) {
             let prefilter = match &stage {
-                Stage::Search(pred) => pred.required_values(),
+                Stage::Search(pred) => Prefilter::of(pred),
                 _ => None,
             };
             out.push(StagePlan {
@@ -847,7 +847,7 @@ fn tstats(
     let filter = filter_expr
         .as_ref()
         .map_or(Pred::All, |e| predicate::compile(e, &penv, errors));
-    let prefilter = filter.required_values();
+    let prefilter = Prefilter::of(&filter);
     let aggs = stats::compile(&t.aggregations, errors);
     let by: Vec<String> = t.by.iter().map(|w| w.text.clone()).collect();
     let reads = stats::input_fields(&aggs).map(|mut fields| {

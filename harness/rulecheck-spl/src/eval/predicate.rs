@@ -58,10 +58,6 @@ pub(crate) enum Pred {
     Implied { field: String, inner: Box<Pred> },
 }
 
-/// A necessary condition on rows: (field, lowercase values) pairs, of
-/// which a row must meet at least one ([`Pred::required_values`]).
-pub(crate) type Prefilter = Vec<(String, Vec<String>)>;
-
 /// What the compiler needs to know.
 pub(crate) struct PredEnv {
     /// The pinned "now".
@@ -247,51 +243,6 @@ impl Pred {
         }
     }
 
-    /// A necessary condition for the expression: fields with lowercase
-    /// values such that every event the expression accepts has, for at
-    /// least one of the fields, a value (read as by [`any_text`]) that
-    /// lowercases to one of its values. `None` when no such condition is
-    /// known (wildcards, `NOT`, terms over the raw text, an `OR` with an
-    /// unconstrained branch).
-    pub(crate) fn required_values(&self) -> Option<Prefilter> {
-        match self {
-            Pred::Match {
-                field,
-                negated: false,
-                glob,
-                ..
-            } => Some(vec![(field.clone(), vec![glob.exact_lower()?])]),
-            Pred::In { field, globs, .. } => {
-                let values = globs
-                    .iter()
-                    .map(Glob::exact_lower)
-                    .collect::<Option<Vec<_>>>()?;
-                Some(vec![(field.clone(), values)])
-            }
-            Pred::And(parts) => parts
-                .iter()
-                .filter_map(Pred::required_values)
-                .min_by_key(|p| p.iter().map(|(_, v)| v.len()).sum::<usize>()),
-            Pred::Or(parts) if !parts.is_empty() => {
-                let mut out: Prefilter = Vec::new();
-                for part in parts {
-                    for (field, values) in part.required_values()? {
-                        match out.iter_mut().find(|(f, _)| *f == field) {
-                            Some((_, v)) => v.extend(values),
-                            None => out.push((field, values)),
-                        }
-                    }
-                }
-                for (_, v) in &mut out {
-                    v.sort();
-                    v.dedup();
-                }
-                Some(out)
-            }
-            _ => None,
-        }
-    }
-
     /// Each leaf predicate's text and result on the event, in order.
     pub(crate) fn explain(&self, event: &Event, out: &mut Vec<(String, bool)>) {
         let mut raw = None;
@@ -343,99 +294,5 @@ fn ordered(value: &str, op: CompareOp, bound: &str) -> bool {
         CompareOp::Ge => ordering.is_ge(),
         CompareOp::Eq => ordering.is_eq(),
         CompareOp::Ne => ordering.is_ne(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ast::CommandKind;
-
-    fn required(text: &str) -> Option<Prefilter> {
-        let (pipeline, diagnostics) = crate::parse_str(&format!("| search {text}"));
-        assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        let Some(CommandKind::Search(Some(expr))) = pipeline
-            .unwrap()
-            .commands
-            .into_iter()
-            .next()
-            .map(|c| c.kind)
-        else {
-            panic!("not a search: {text}");
-        };
-        let mut errors = Vec::new();
-        let pred = compile(&expr, &PredEnv { now: 0 }, &mut errors);
-        assert!(errors.is_empty(), "{errors:?}");
-        pred.required_values()
-    }
-
-    fn one(field: &str, values: &[&str]) -> Prefilter {
-        vec![(
-            field.to_owned(),
-            values.iter().map(|v| (*v).to_owned()).collect(),
-        )]
-    }
-
-    #[test]
-    fn equalities_are_required_lowercased() {
-        assert_eq!(
-            required("Processes.process_name=MofComp.exe"),
-            Some(one("Processes.process_name", &["mofcomp.exe"]))
-        );
-        assert_eq!(
-            required("Processes.process_name=\"a.exe\" Processes.user=x"),
-            Some(one("Processes.process_name", &["a.exe"]))
-        );
-        assert_eq!(
-            required("x=CASE(ABC)"),
-            Some(one("x", &["abc"])),
-            "a case-sensitive value still lowercases to the key"
-        );
-    }
-
-    #[test]
-    fn in_and_or_give_sets_of_values() {
-        assert_eq!(required("x IN (A, b)"), Some(one("x", &["a", "b"])));
-        assert_eq!(required("x=a OR x=B OR x=a"), Some(one("x", &["a", "b"])));
-        assert_eq!(
-            required("(x=a OR x=b) y IN (c)"),
-            Some(one("y", &["c"])),
-            "a conjunction takes its most selective part"
-        );
-        assert_eq!(
-            required("(x=a OR x=b) OR (x=c y=d)"),
-            Some(one("x", &["a", "b", "c"]))
-        );
-    }
-
-    #[test]
-    fn or_over_fields_gives_each_field() {
-        assert_eq!(
-            required("x=a OR y IN (B, c) OR x=d"),
-            Some(vec![
-                ("x".to_owned(), vec!["a".to_owned(), "d".to_owned()]),
-                ("y".to_owned(), vec!["b".to_owned(), "c".to_owned()]),
-            ])
-        );
-        assert_eq!(required("x=a OR y=b*"), None);
-    }
-
-    #[test]
-    fn no_prefilter_when_not_certain() {
-        assert_eq!(required("x=a*"), None);
-        assert_eq!(required("x=*a"), None);
-        assert_eq!(required("x=*"), None);
-        assert_eq!(required("x IN (a, b*)"), None);
-        assert_eq!(required("x!=a"), None);
-        assert_eq!(required("NOT x=a"), None);
-        assert_eq!(required("x=a OR foo"), None);
-        assert_eq!(required("foo bar"), None);
-        assert_eq!(required("x>1"), None);
-        assert_eq!(required("*"), None);
-        assert_eq!(
-            required("index=main"),
-            None,
-            "an implied field matches events without it"
-        );
     }
 }

@@ -235,9 +235,9 @@ pub(crate) fn key_fields(by: &[String], key: &[Cow<'_, str>], sample: Option<&Ev
         let numeric = sample
             .and_then(|row| fields::get(row, field))
             .is_some_and(Json::is_number);
-        let value = match parse_number(text) {
-            Some(n) if numeric => json_number(n),
-            _ => Json::String(text.clone().into_owned()),
+        let value = match numeric.then(|| parse_number(text)).flatten() {
+            Some(n) => json_number(n),
+            None => Json::String(text.clone().into_owned()),
         };
         out.insert(field.clone(), value);
     }

@@ -1,0 +1,383 @@
+//! Prefilters: necessary conditions of a search expression that a batch
+//! answers from indexes, so that the expression is evaluated only on the
+//! rows that can match.
+//!
+//! A condition is a set of (field, need) pairs of which every row the
+//! expression accepts meets at least one: the field's value lowercases to
+//! one of some texts ([`Need::Equals`], from `field=value` and `IN`), or
+//! contains one of some literals, ASCII case aside ([`Need::Contains`], the
+//! longest text between the `*`s of each wildcard pattern). An expression
+//! may have several conditions (one per part of an `AND`); a batch computes
+//! the rows of each and keeps the fewest.
+
+use std::rc::Rc;
+
+use memchr::memmem;
+
+use super::datamodel::RowIndex;
+use super::fields::{self, any_text};
+use super::pattern::Glob;
+use super::predicate::Pred;
+use super::value::Event;
+
+/// What a field's value must be like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// Lowercase to one of these texts.
+    Equals(Vec<String>),
+    /// Contain one of these ASCII-lowercase literals (ASCII case
+    /// ignored).
+    Contains(Vec<String>),
+}
+
+/// Rows meeting any of the pairs.
+pub(crate) type Condition = Vec<(String, Need)>;
+
+/// Necessary conditions of an expression, the cheapest to answer first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Prefilter {
+    pub(crate) conditions: Vec<Condition>,
+}
+
+impl Prefilter {
+    /// The prefilter of `pred`, or `None` when no necessary condition is
+    /// known (`NOT`, terms over the raw text, `*` alone, an `OR` with an
+    /// unconstrained branch).
+    pub(crate) fn of(pred: &Pred) -> Option<Prefilter> {
+        let mut conditions = conditions(pred);
+        if conditions.is_empty() {
+            return None;
+        }
+        conditions.sort_by_key(|c| std::cmp::Reverse(rank(c)));
+        Some(Prefilter { conditions })
+    }
+}
+
+/// How good a condition is expected to be: exact values before literals,
+/// fewer values first, longer literals first.
+fn rank(condition: &Condition) -> (bool, isize) {
+    let exact = condition
+        .iter()
+        .all(|(_, need)| matches!(need, Need::Equals(_)));
+    let score = condition
+        .iter()
+        .map(|(_, need)| match need {
+            Need::Equals(values) => -isize::try_from(values.len()).unwrap_or(isize::MAX),
+            Need::Contains(literals) => literals
+                .iter()
+                .map(|l| isize::try_from(l.len()).unwrap_or(isize::MAX))
+                .min()
+                .unwrap_or(0),
+        })
+        .min()
+        .unwrap_or(0);
+    (exact, score)
+}
+
+/// The need a glob puts on a value it matches.
+fn glob_need(glob: &Glob) -> Option<Need> {
+    if let Some(value) = glob.exact_lower() {
+        return Some(Need::Equals(vec![value]));
+    }
+    literal_need(glob).map(|l| Need::Contains(vec![l]))
+}
+
+/// The ASCII-lowercase literal every value the glob matches contains.
+fn literal_need(glob: &Glob) -> Option<String> {
+    glob.longest_literal()
+        .filter(|l| l.is_ascii() && !l.contains('\0'))
+        .map(str::to_ascii_lowercase)
+}
+
+fn conditions(pred: &Pred) -> Vec<Condition> {
+    match pred {
+        Pred::Match {
+            field,
+            negated: false,
+            glob,
+            ..
+        } => glob_need(glob)
+            .map(|need| vec![vec![(field.clone(), need)]])
+            .unwrap_or_default(),
+        Pred::In { field, globs, .. } => {
+            if let Some(values) = globs.iter().map(Glob::exact_lower).collect::<Option<_>>() {
+                return vec![vec![(field.clone(), Need::Equals(values))]];
+            }
+            globs
+                .iter()
+                .map(literal_need)
+                .collect::<Option<Vec<_>>>()
+                .map(|literals| vec![vec![(field.clone(), Need::Contains(literals))]])
+                .unwrap_or_default()
+        }
+        Pred::And(parts) => parts.iter().flat_map(conditions).collect(),
+        Pred::Or(parts) if !parts.is_empty() => {
+            let mut out: Condition = Vec::new();
+            for part in parts {
+                let Some(best) = conditions(part).into_iter().max_by_key(rank) else {
+                    return Vec::new();
+                };
+                for (field, need) in best {
+                    merge(&mut out, field, need);
+                }
+            }
+            for (_, need) in &mut out {
+                let (Need::Equals(v) | Need::Contains(v)) = need;
+                v.sort();
+                v.dedup();
+            }
+            vec![out]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn merge(out: &mut Condition, field: String, need: Need) {
+    for (f, existing) in out.iter_mut() {
+        if *f != field {
+            continue;
+        }
+        match (existing, &need) {
+            (Need::Equals(a), Need::Equals(b)) | (Need::Contains(a), Need::Contains(b)) => {
+                a.extend(b.iter().cloned());
+                return;
+            }
+            _ => {}
+        }
+    }
+    out.push((field, need));
+}
+
+/// The text of one field over the rows of a batch, for finding the rows
+/// whose value contains a literal: each value's texts ASCII-lowercased and
+/// separated by NUL, with the row each text came from.
+#[derive(Debug, Default)]
+pub(crate) struct TextColumn {
+    text: Vec<u8>,
+    /// Start offset in `text` of each value text, ascending.
+    starts: Vec<usize>,
+    /// The row of each value text.
+    rows: Vec<usize>,
+    /// Rows with a non-ASCII text, whose Unicode case folding the column
+    /// does not model: always candidates.
+    unicode_rows: Vec<usize>,
+}
+
+impl TextColumn {
+    /// The column of `field` over `rows` (`None` for a row outside the
+    /// set), read as [`any_text`] reads values.
+    pub(crate) fn build<'r>(rows: impl Iterator<Item = Option<&'r Event>>, field: &str) -> Self {
+        let mut column = TextColumn::default();
+        for (id, row) in rows.enumerate() {
+            let Some(json) = row.and_then(|r| fields::get(r, field)) else {
+                continue;
+            };
+            any_text(json, &mut |s| {
+                if s.is_ascii() {
+                    column.starts.push(column.text.len());
+                    column.rows.push(id);
+                    column
+                        .text
+                        .extend(s.bytes().map(|b| b.to_ascii_lowercase()));
+                    column.text.push(0);
+                } else if column.unicode_rows.last() != Some(&id) {
+                    column.unicode_rows.push(id);
+                }
+                false
+            });
+        }
+        column
+    }
+
+    /// Add to `out` the rows with a text containing `literal` (ASCII
+    /// lowercase), and the rows with non-ASCII texts.
+    fn rows_containing(&self, literal: &str, out: &mut Vec<usize>) {
+        out.extend_from_slice(&self.unicode_rows);
+        let mut last_item = usize::MAX;
+        for at in memmem::find_iter(&self.text, literal.as_bytes()) {
+            let item = self.starts.partition_point(|&s| s <= at) - 1;
+            if item != last_item {
+                out.push(self.rows[item]);
+                last_item = item;
+            }
+        }
+    }
+}
+
+/// The ids of the rows that meet the most selective condition of
+/// `prefilter`, ascending, from the value index and text column of each
+/// field.
+pub(crate) fn candidates(
+    prefilter: &Prefilter,
+    index: impl Fn(&str) -> Rc<RowIndex>,
+    texts: impl Fn(&str) -> Rc<TextColumn>,
+) -> Vec<usize> {
+    let mut best: Option<Vec<usize>> = None;
+    for condition in &prefilter.conditions {
+        let mut ids = Vec::new();
+        for (field, need) in condition {
+            match need {
+                Need::Equals(values) => {
+                    let index = index(field);
+                    ids.extend(values.iter().filter_map(|v| index.get(v)).flatten());
+                }
+                Need::Contains(literals) => {
+                    let column = texts(field);
+                    for literal in literals {
+                        column.rows_containing(literal, &mut ids);
+                    }
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        if best.as_ref().is_none_or(|b| ids.len() < b.len()) {
+            best = Some(ids);
+        }
+        // Few enough: checking the rest would cost more than it saves.
+        if best.as_ref().is_some_and(|b| b.len() <= 16) {
+            break;
+        }
+    }
+    best.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::CommandKind;
+    use crate::eval::predicate::{PredEnv, compile};
+
+    fn prefilter(text: &str) -> Option<Prefilter> {
+        let (pipeline, diagnostics) = crate::parse_str(&format!("| search {text}"));
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let Some(CommandKind::Search(Some(expr))) = pipeline
+            .unwrap()
+            .commands
+            .into_iter()
+            .next()
+            .map(|c| c.kind)
+        else {
+            panic!("not a search: {text}");
+        };
+        let mut errors = Vec::new();
+        let pred = compile(&expr, &PredEnv { now: 0 }, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        Prefilter::of(&pred)
+    }
+
+    fn equals(field: &str, values: &[&str]) -> Condition {
+        vec![(
+            field.to_owned(),
+            Need::Equals(values.iter().map(|v| (*v).to_owned()).collect()),
+        )]
+    }
+
+    fn contains(field: &str, literals: &[&str]) -> Condition {
+        vec![(
+            field.to_owned(),
+            Need::Contains(literals.iter().map(|v| (*v).to_owned()).collect()),
+        )]
+    }
+
+    #[allow(clippy::unnecessary_wraps)]
+    fn of(conditions: Vec<Condition>) -> Option<Prefilter> {
+        Some(Prefilter { conditions })
+    }
+
+    #[test]
+    fn equalities_are_lowercased_values() {
+        assert_eq!(
+            prefilter("Processes.process_name=MofComp.exe"),
+            of(vec![equals("Processes.process_name", &["mofcomp.exe"])])
+        );
+        assert_eq!(
+            prefilter("x=CASE(ABC)"),
+            of(vec![equals("x", &["abc"])]),
+            "a case-sensitive value still lowercases to the key"
+        );
+        assert_eq!(prefilter("x IN (A, b)"), of(vec![equals("x", &["a", "b"])]));
+        assert_eq!(
+            prefilter("x=a OR x=B OR x=a"),
+            of(vec![equals("x", &["a", "b"])])
+        );
+    }
+
+    #[test]
+    fn wildcards_give_literals() {
+        assert_eq!(
+            prefilter("x=\"*Whoami*\""),
+            of(vec![contains("x", &["whoami"])])
+        );
+        assert_eq!(
+            prefilter("x IN (\"*\\\\Temp\\\\*\", \"C:\\\\x*\", cmd.exe)"),
+            of(vec![contains("x", &["\\temp\\", "c:\\x", "cmd.exe"])])
+        );
+        assert_eq!(
+            prefilter("x=\"*a*bcd*\" OR y=e"),
+            of(vec![vec![
+                ("x".to_owned(), Need::Contains(vec!["bcd".to_owned()])),
+                ("y".to_owned(), Need::Equals(vec!["e".to_owned()])),
+            ]])
+        );
+    }
+
+    #[test]
+    fn a_conjunction_gives_each_part_best_first() {
+        assert_eq!(
+            prefilter("x=\"*long literal*\" y IN (c, d) z=\"*ab*\""),
+            of(vec![
+                equals("y", &["c", "d"]),
+                contains("x", &["long literal"]),
+                contains("z", &["ab"]),
+            ])
+        );
+    }
+
+    #[test]
+    fn no_prefilter_when_not_certain() {
+        for text in [
+            "x=*",
+            "x IN (a, *)",
+            "x!=a",
+            "NOT x=a",
+            "x=a OR foo",
+            "foo bar",
+            "x>1",
+            "*",
+            "x=\"*É*\"",
+        ] {
+            assert_eq!(prefilter(text), None, "{text}");
+        }
+        assert_eq!(
+            prefilter("index=main"),
+            None,
+            "an implied field matches events without it"
+        );
+    }
+
+    #[test]
+    fn text_columns_find_rows_by_literal() {
+        let rows: Vec<Event> = [
+            serde_json::json!({"p": "C:\\Windows\\WHOAMI.exe"}),
+            serde_json::json!({"q": "whoami"}),
+            serde_json::json!({"p": ["x", "who", "am-whoami"]}),
+            serde_json::json!({"p": "\u{212A}elvin whoami"}),
+            serde_json::json!({"p": 12345}),
+        ]
+        .iter()
+        .map(|v| v.as_object().unwrap().clone())
+        .collect();
+        let column = TextColumn::build(rows.iter().map(Some), "p");
+        let mut out = Vec::new();
+        column.rows_containing("whoami", &mut out);
+        out.sort_unstable();
+        assert_eq!(out, [0, 2, 3], "non-ASCII rows are always candidates");
+        let mut out = Vec::new();
+        column.rows_containing("234", &mut out);
+        assert_eq!(out, [3, 4]);
+        let mut out = Vec::new();
+        column.rows_containing("xwho", &mut out);
+        assert_eq!(out, [3], "a literal never spans two values");
+    }
+}
