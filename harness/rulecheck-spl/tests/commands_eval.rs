@@ -167,6 +167,18 @@ fn rename_command() {
     // Renaming a missing field does nothing.
     let rows = run("| rename missing as x", &procs()[..1]);
     assert!(rows[0].get("x").is_none());
+    // Renamed fields move after the others, in order; a new name that is
+    // an existing field replaces it in place; a value renamed onto a name
+    // that is renamed later moves again.
+    let keys = |row: &Json| -> Vec<String> { row.as_object().unwrap().keys().cloned().collect() };
+    let input = [json!({"P.a": 1, "x": 2, "P.b": 3, "y": 4})];
+    let rows = run("| rename P.* as *", &input);
+    assert_eq!(keys(&rows[0]), ["x", "y", "a", "b"]);
+    let rows = run("| rename P.* as *", &[json!({"P.x": 1, "x": 2, "P.b": 3})]);
+    assert_eq!(keys(&rows[0]), ["x", "b"]);
+    assert_eq!(rows[0]["x"], 1);
+    let rows = run("| rename * as x*", &[json!({"a": 1, "xa": 2})]);
+    assert_eq!(rows[0], json!({"xxa": 1}));
 }
 
 #[test]

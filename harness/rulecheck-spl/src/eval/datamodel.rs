@@ -474,6 +474,8 @@ pub struct Batch<'e> {
     views: std::cell::RefCell<ViewMap<'e>>,
     indexes: std::cell::RefCell<IndexMap>,
     texts: std::cell::RefCell<TextMap>,
+    /// The raw text of each event, built on first use.
+    raws: Vec<std::cell::OnceCell<Cow<'e, str>>>,
 }
 
 /// The text columns of a batch's views and events, keyed as [`IndexMap`].
@@ -499,6 +501,7 @@ impl<'e> Batch<'e> {
             views: std::cell::RefCell::default(),
             indexes: std::cell::RefCell::default(),
             texts: std::cell::RefCell::default(),
+            raws: events.iter().map(|_| std::cell::OnceCell::new()).collect(),
         }
     }
 
@@ -569,13 +572,22 @@ impl<'e> Batch<'e> {
         column
     }
 
+    /// The raw text of event `id` ([`fields::raw`]), built once per batch.
+    pub(crate) fn raw(&self, id: usize) -> &str {
+        self.raws[id].get_or_init(|| fields::raw(&self.events[id]))
+    }
+
     /// The text column of `field` over the events, computed once per batch.
     pub(crate) fn event_text_column(&self, field: &str) -> std::rc::Rc<TextColumn> {
         let key = (String::new(), String::new(), field.to_owned());
         if let Some(c) = self.texts.borrow().get(&key) {
             return c.clone();
         }
-        let column = std::rc::Rc::new(TextColumn::build(self.events.iter().map(Some), field));
+        let column = std::rc::Rc::new(if field == super::prefilter::RAW {
+            TextColumn::from_texts((0..self.events.len()).map(|id| (id, self.raw(id))))
+        } else {
+            TextColumn::build(self.events.iter().map(Some), field)
+        });
         self.texts.borrow_mut().insert(key, column.clone());
         column
     }

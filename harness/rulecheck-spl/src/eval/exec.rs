@@ -91,13 +91,17 @@ pub(crate) fn generate_in(
     batch: Option<&Batch<'_>>,
 ) -> Option<Vec<Event>> {
     match stage {
-        Stage::Search(pred) => Some(
-            events
+        Stage::Search(pred) => Some(match batch {
+            Some(batch) => (0..batch.events.len())
+                .filter(|&id| eval_in_batch(pred, pred.reads_raw(), batch, id))
+                .map(|id| materialize(&batch.events[id]))
+                .collect(),
+            None => events
                 .iter()
                 .filter(|e| pred.eval(e, &mut None))
                 .map(materialize)
                 .collect(),
-        ),
+        }),
         Stage::Tstats(plan) => Some(match batch {
             Some(batch) => tstats_batch(plan, batch, ctx),
             None => tstats(plan, events, ctx),
@@ -120,6 +124,18 @@ pub(crate) fn generate_in(
     }
 }
 
+/// Whether event `id` of the batch meets `pred`, with the batch's raw text
+/// of the event when `pred` reads it.
+fn eval_in_batch(
+    pred: &super::predicate::Pred,
+    reads_raw: bool,
+    batch: &Batch<'_>,
+    id: usize,
+) -> bool {
+    let mut raw = reads_raw.then(|| std::borrow::Cow::Borrowed(batch.raw(id)));
+    pred.eval(&batch.events[id], &mut raw)
+}
+
 /// A search over the events of `batch`, evaluating `pred` only on the
 /// events that meet `prefilter`, a necessary condition of `pred`.
 pub(crate) fn search_prefiltered(
@@ -127,15 +143,15 @@ pub(crate) fn search_prefiltered(
     prefilter: &Prefilter,
     batch: &Batch<'_>,
 ) -> Vec<Event> {
+    let reads_raw = pred.reads_raw();
     candidates(
         prefilter,
         |field| batch.event_index(field),
         |field| batch.event_text_column(field),
     )
     .into_iter()
-    .map(|id| &batch.events[id])
-    .filter(|e| pred.eval(e, &mut None))
-    .map(materialize)
+    .filter(|&id| eval_in_batch(pred, reads_raw, batch, id))
+    .map(|id| materialize(&batch.events[id]))
     .collect()
 }
 
@@ -714,6 +730,34 @@ fn rename(row: &mut Event, from: &str, to: &str) {
         if let Some(v) = row.shift_remove(from) {
             row.insert(to.to_owned(), v);
         }
+        return;
+    }
+    // Each field the pattern matches is removed and its value inserted
+    // under the new name, in field order: a new name is appended, an
+    // existing one keeps its place. When no new name is an existing field
+    // or another field's new name, that is the unmatched fields in order,
+    // then the renamed ones: built in one pass.
+    let targets: Vec<Option<String>> = row
+        .keys()
+        .map(|name| wildcard_captures(from, name).map(|c| fill_wildcards(to, &c)))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let simple = targets
+        .iter()
+        .flatten()
+        .all(|t| !row.contains_key(t) && seen.insert(t.as_str()));
+    if simple {
+        let old = std::mem::take(row);
+        let mut renamed = Vec::new();
+        for ((name, value), target) in old.into_iter().zip(targets) {
+            match target {
+                Some(target) => renamed.push((target, value)),
+                None => {
+                    row.insert(name, value);
+                }
+            }
+        }
+        row.extend(renamed);
         return;
     }
     let names: Vec<String> = row.keys().cloned().collect();

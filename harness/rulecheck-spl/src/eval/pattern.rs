@@ -176,14 +176,26 @@ fn eq(a: &str, b: &str, case: bool) -> bool {
 #[derive(Debug, Clone)]
 pub(crate) struct TermMatcher {
     re: Option<regex::Regex>,
+    /// The longest text between the term's `*`s, ASCII-lowercased: every
+    /// raw text the term matches contains it (`None` when it is empty or
+    /// not ASCII).
+    literal: Option<String>,
 }
 
 impl TermMatcher {
     /// A matcher for `text`; `term` for `TERM()`, `case` for `CASE()`.
     pub(crate) fn new(text: &str, term: bool, case: bool) -> TermMatcher {
         if text.chars().all(|c| c == '*') {
-            return TermMatcher { re: None };
+            return TermMatcher {
+                re: None,
+                literal: None,
+            };
         }
+        let literal = text
+            .split('*')
+            .max_by_key(|p| p.len())
+            .filter(|p| !p.is_empty() && p.is_ascii() && !p.contains('\0'))
+            .map(str::to_ascii_lowercase);
         let breakers: String = if term {
             format!("{MAJOR_BREAKERS}=")
         } else {
@@ -204,7 +216,13 @@ impl TermMatcher {
         let body: Vec<String> = text.split('*').map(regex::escape).collect();
         let flags = if case { "(?s)" } else { "(?is)" };
         let re = regex::Regex::new(&format!("{flags}{left}{}{right}", body.join(".*"))).ok();
-        TermMatcher { re }
+        TermMatcher { re, literal }
+    }
+
+    /// The literal every matching raw text contains (ASCII case aside).
+    pub(crate) fn literal(&self) -> Option<&str> {
+        self.re.as_ref()?;
+        self.literal.as_deref()
     }
 
     /// Whether the raw text contains the term.

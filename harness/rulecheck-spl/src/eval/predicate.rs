@@ -243,6 +243,16 @@ impl Pred {
         }
     }
 
+    /// Whether the expression has a term over the raw text.
+    pub(crate) fn reads_raw(&self) -> bool {
+        match self {
+            Pred::Term { .. } => true,
+            Pred::And(parts) | Pred::Or(parts) => parts.iter().any(Pred::reads_raw),
+            Pred::Not(inner) | Pred::Implied { inner, .. } => inner.reads_raw(),
+            _ => false,
+        }
+    }
+
     /// Each leaf predicate's text and result on the event, in order.
     pub(crate) fn explain(&self, event: &Event, out: &mut Vec<(String, bool)>) {
         let mut raw = None;

@@ -20,6 +20,10 @@ use super::pattern::Glob;
 use super::predicate::Pred;
 use super::value::Event;
 
+/// The field name under which a condition is on the raw text (as
+/// [`fields::raw`] gives it, built from the fields when `_raw` is absent).
+pub(crate) const RAW: &str = "_raw";
+
 /// What a field's value must be like.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Need {
@@ -110,6 +114,10 @@ fn conditions(pred: &Pred) -> Vec<Condition> {
                 .map(|literals| vec![vec![(field.clone(), Need::Contains(literals))]])
                 .unwrap_or_default()
         }
+        Pred::Term { matcher, .. } => matcher
+            .literal()
+            .map(|l| vec![vec![(RAW.to_owned(), Need::Contains(vec![l.to_owned()]))]])
+            .unwrap_or_default(),
         Pred::And(parts) => parts.iter().flat_map(conditions).collect(),
         Pred::Or(parts) if !parts.is_empty() => {
             let mut out: Condition = Vec::new();
@@ -166,27 +174,45 @@ pub(crate) struct TextColumn {
 impl TextColumn {
     /// The column of `field` over `rows` (`None` for a row outside the
     /// set), read as [`any_text`] reads values.
+    /// The raw texts of the rows for [`RAW`].
     pub(crate) fn build<'r>(rows: impl Iterator<Item = Option<&'r Event>>, field: &str) -> Self {
         let mut column = TextColumn::default();
         for (id, row) in rows.enumerate() {
-            let Some(json) = row.and_then(|r| fields::get(r, field)) else {
+            let Some(row) = row else { continue };
+            if field == RAW {
+                column.push(id, &fields::raw(row));
+                continue;
+            }
+            let Some(json) = fields::get(row, field) else {
                 continue;
             };
             any_text(json, &mut |s| {
-                if s.is_ascii() {
-                    column.starts.push(column.text.len());
-                    column.rows.push(id);
-                    column
-                        .text
-                        .extend(s.bytes().map(|b| b.to_ascii_lowercase()));
-                    column.text.push(0);
-                } else if column.unicode_rows.last() != Some(&id) {
-                    column.unicode_rows.push(id);
-                }
+                column.push(id, s);
                 false
             });
         }
         column
+    }
+
+    /// The column of one text per row.
+    pub(crate) fn from_texts<'t>(texts: impl Iterator<Item = (usize, &'t str)>) -> Self {
+        let mut column = TextColumn::default();
+        for (id, text) in texts {
+            column.push(id, text);
+        }
+        column
+    }
+
+    fn push(&mut self, id: usize, text: &str) {
+        if text.is_ascii() {
+            self.starts.push(self.text.len());
+            self.rows.push(id);
+            self.text
+                .extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+            self.text.push(0);
+        } else if self.unicode_rows.last() != Some(&id) {
+            self.unicode_rows.push(id);
+        }
     }
 
     /// Add to `out` the rows with a text containing `literal` (ASCII
@@ -323,6 +349,24 @@ mod tests {
     }
 
     #[test]
+    fn terms_give_literals_of_the_raw_text() {
+        assert_eq!(
+            prefilter("TERM(sudoedit) \"Segfault at\""),
+            of(vec![
+                contains(RAW, &["segfault at"]),
+                contains(RAW, &["sudoedit"]),
+            ])
+        );
+        assert_eq!(
+            prefilter("x=a OR foo*bar"),
+            of(vec![vec![
+                ("x".to_owned(), Need::Equals(vec!["a".to_owned()])),
+                (RAW.to_owned(), Need::Contains(vec!["bar".to_owned()])),
+            ]])
+        );
+    }
+
+    #[test]
     fn a_conjunction_gives_each_part_best_first() {
         assert_eq!(
             prefilter("x=\"*long literal*\" y IN (c, d) z=\"*ab*\""),
@@ -341,11 +385,11 @@ mod tests {
             "x IN (a, *)",
             "x!=a",
             "NOT x=a",
-            "x=a OR foo",
-            "foo bar",
+            "x=a OR \"*\"",
             "x>1",
             "*",
             "x=\"*É*\"",
+            "É",
         ] {
             assert_eq!(prefilter(text), None, "{text}");
         }
@@ -379,5 +423,10 @@ mod tests {
         let mut out = Vec::new();
         column.rows_containing("xwho", &mut out);
         assert_eq!(out, [3], "a literal never spans two values");
+        // The raw text: `_raw`, or one built from the fields.
+        let column = TextColumn::build(rows.iter().map(Some), RAW);
+        let mut out = Vec::new();
+        column.rows_containing("q=whoami", &mut out);
+        assert_eq!(out, [3, 1]);
     }
 }
