@@ -151,9 +151,14 @@ impl Search {
         batch: Option<&Batch<'_>>,
     ) -> Result<Vec<Event>, RunError> {
         let (first, rest) = self.stages.split_first().ok_or(RunError::Empty)?;
-        // Splunk runs subsearches before the main search. An inner `join`
-        // whose subsearch finds nothing leaves no rows, whatever the stages
-        // before it produce: those stages are then skipped.
+        // An inner `join` leaves no rows when either side has none. A first
+        // stage with a prefilter is expected to be cheap and selective: it
+        // runs first, and the `join` skips its subsearch when no row
+        // reaches it. Otherwise the subsearch runs first (as Splunk runs
+        // subsearches before the main search) and, when it finds nothing,
+        // the stages before the `join` are skipped.
+        let main_first = first.prefilter.is_some()
+            || matches!(&first.stage, plan::Stage::Tstats(t) if t.prefilter.is_some());
         let first_inner_join = rest.iter().enumerate().find_map(|(i, s)| match &s.stage {
             plan::Stage::Join {
                 kind: plan::JoinKind::Inner,
@@ -162,7 +167,9 @@ impl Search {
             } => Some((i, sub)),
             _ => None,
         });
-        if let Some((at, sub)) = first_inner_join.filter(|_| self.skip_before_empty_join) {
+        if let Some((at, sub)) =
+            first_inner_join.filter(|_| self.skip_before_empty_join && !main_first)
+        {
             let right = sub.run_in(events, ctx, batch).unwrap_or_default();
             if right.is_empty() {
                 let mut rows = Vec::new();
