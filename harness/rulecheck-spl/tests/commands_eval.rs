@@ -325,6 +325,25 @@ fn convert_command() {
 }
 
 #[test]
+fn searches_keep_what_later_stages_read() {
+    // `run_ctx` checks each against the reference run, which keeps every
+    // field; the rows pin null fields, nested objects and field order.
+    let input = [
+        json!({"_time": 5, "k": "a", "n": null, "o": {"p": 1, "q": 2}, "z": 9}),
+        json!({"_time": "1970-01-01T00:00:07Z", "k": "b", "o": {"p": 3}}),
+    ];
+    let rows = run("| search k=* | eval p='o.p' | table n p k", &input);
+    assert_eq!(rows[0], json!({"n": null, "p": 1, "k": "a"}));
+    assert_eq!(rows[1], json!({"p": 3, "k": "b"}));
+    let rows = run("| search k=* | fields o k _time", &input);
+    let keys: Vec<&String> = rows[1].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["_time", "k", "o"]);
+    assert_eq!(rows[1]["_time"], 7);
+    let rows = run("| search k=* | stats latest(z) as z by k", &input);
+    assert_eq!(col(&rows, "z"), [json!(9), Json::Null]);
+}
+
+#[test]
 fn filters_after_stats_on_group_keys() {
     // Each is checked against the reference run (no key filters) by
     // `run_ctx`; the expected rows pin the results themselves.

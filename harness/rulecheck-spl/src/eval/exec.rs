@@ -30,20 +30,40 @@ pub(crate) fn materialize(event: &Event) -> Event {
     row
 }
 
+/// [`materialize`] keeping only the fields in `keep` (and `_time`), in
+/// the event's order.
+fn materialize_only(event: &Event, keep: &std::collections::HashSet<String>) -> Event {
+    let time = match event.get("_time") {
+        Some(Json::Number(_)) => None,
+        _ => fields::event_time(event).map(json_number),
+    };
+    let mut row = Event::new();
+    for (name, value) in event {
+        if name == "_time" {
+            row.insert(name.clone(), time.clone().unwrap_or_else(|| value.clone()));
+        } else if keep.contains(name) {
+            row.insert(name.clone(), value.clone());
+        }
+    }
+    if let Some(t) = time
+        && !row.contains_key("_time")
+    {
+        row.insert("_time".to_owned(), t);
+    }
+    row
+}
+
 /// The fields `names` of a row (with `_time` as [`materialize`] gives it):
-/// what a `tstats` aggregation reads of a view row, without copying the
-/// rest.
+/// what the later stages read of a row, without copying the rest.
 fn project(event: &Event, names: &[String]) -> Event {
     let mut row = Event::new();
-    match event.get("_time") {
-        Some(t @ Json::Number(_)) => {
-            row.insert("_time".to_owned(), t.clone());
-        }
-        _ => {
-            if let Some(t) = fields::event_time(event) {
-                row.insert("_time".to_owned(), json_number(t));
-            }
-        }
+    let time = match (event.get("_time"), fields::event_time(event)) {
+        (Some(t @ Json::Number(_)), _) | (Some(t), None) => Some(t.clone()),
+        (_, Some(t)) => Some(json_number(t)),
+        (None, None) => None,
+    };
+    if let Some(t) = time {
+        row.insert("_time".to_owned(), t);
     }
     for name in names {
         if let Some(value) = fields::get(event, name) {
@@ -91,17 +111,7 @@ pub(crate) fn generate_in(
     batch: Option<&Batch<'_>>,
 ) -> Option<Vec<Event>> {
     match stage {
-        Stage::Search(pred) => Some(match batch {
-            Some(batch) => (0..batch.events.len())
-                .filter(|&id| eval_in_batch(pred, pred.reads_raw(), batch, id))
-                .map(|id| materialize(&batch.events[id]))
-                .collect(),
-            None => events
-                .iter()
-                .filter(|e| pred.eval(e, &mut None))
-                .map(materialize)
-                .collect(),
-        }),
+        Stage::Search(pred) => Some(search(pred, None, None, events, batch)),
         Stage::Tstats(plan) => Some(match batch {
             Some(batch) => tstats_batch(plan, batch, ctx),
             None => tstats(plan, events, ctx),
@@ -136,23 +146,41 @@ fn eval_in_batch(
     pred.eval(&batch.events[id], &mut raw)
 }
 
-/// A search over the events of `batch`, evaluating `pred` only on the
-/// events that meet `prefilter`, a necessary condition of `pred`.
-pub(crate) fn search_prefiltered(
+/// A first search stage: the events that meet `pred` as rows, with only
+/// `keep` of their fields when given. Over a batch, `pred` is evaluated
+/// only on the events that meet `prefilter` (a necessary condition of it),
+/// with the batch's raw texts.
+pub(crate) fn search(
     pred: &super::predicate::Pred,
-    prefilter: &Prefilter,
-    batch: &Batch<'_>,
+    prefilter: Option<&Prefilter>,
+    keep: Option<&std::collections::HashSet<String>>,
+    events: &[Event],
+    batch: Option<&Batch<'_>>,
 ) -> Vec<Event> {
+    let row = |event: &Event| match keep {
+        Some(names) => materialize_only(event, names),
+        None => materialize(event),
+    };
+    let Some(batch) = batch else {
+        return events
+            .iter()
+            .filter(|e| pred.eval(e, &mut None))
+            .map(row)
+            .collect();
+    };
     let reads_raw = pred.reads_raw();
-    candidates(
-        prefilter,
-        |field| batch.event_index(field),
-        |field| batch.event_text_column(field),
-    )
-    .into_iter()
-    .filter(|&id| eval_in_batch(pred, reads_raw, batch, id))
-    .map(|id| materialize(&batch.events[id]))
-    .collect()
+    let ids = match prefilter {
+        Some(prefilter) => candidates(
+            prefilter,
+            |field| batch.event_index(field),
+            |field| batch.event_text_column(field),
+        ),
+        None => (0..batch.events.len()).collect(),
+    };
+    ids.into_iter()
+        .filter(|&id| eval_in_batch(pred, reads_raw, batch, id))
+        .map(|id| row(&batch.events[id]))
+        .collect()
 }
 
 fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Event> {

@@ -9,6 +9,7 @@ mod expr;
 mod fields;
 mod functions;
 mod lookup;
+mod needed;
 mod pattern;
 mod plan;
 mod predicate;
@@ -204,13 +205,16 @@ impl Search {
         ctx: &Context,
         batch: Option<&Batch<'_>>,
     ) -> Vec<Event> {
-        let prefiltered = match (&first.stage, &first.prefilter, batch) {
-            (plan::Stage::Search(pred), Some(prefilter), Some(batch)) => {
-                Some(exec::search_prefiltered(pred, prefilter, batch))
-            }
-            _ => None,
-        };
-        let generated = prefiltered.or_else(|| exec::generate_in(&first.stage, events, ctx, batch));
+        if let plan::Stage::Search(pred) = &first.stage {
+            return exec::search(
+                pred,
+                first.prefilter.as_ref(),
+                first.keep_fields.as_ref(),
+                events,
+                batch,
+            );
+        }
+        let generated = exec::generate_in(&first.stage, events, ctx, batch);
         match generated {
             Some(rows) => rows,
             None => exec::apply_in(
@@ -243,6 +247,7 @@ impl Search {
         self.skip_before_empty_join = false;
         for stage in &mut self.stages {
             stage.prefilter = None;
+            stage.keep_fields = None;
             match &mut stage.stage {
                 plan::Stage::Tstats(plan) => {
                     plan.prefilter = None;

@@ -26,6 +26,10 @@ pub(crate) struct StagePlan {
     /// first stage over a batch, only the events that meet the most
     /// selective are evaluated.
     pub(crate) prefilter: Option<Prefilter>,
+    /// For a first search stage, the fields of the events it keeps that
+    /// the later stages can read or show ([`super::needed`]); `None` for
+    /// all of them.
+    pub(crate) keep_fields: Option<std::collections::HashSet<String>>,
 }
 
 /// What a stage does.
@@ -272,8 +276,14 @@ pub(crate) fn compile_commands(
                 name,
                 stage,
                 prefilter,
+                keep_fields: None,
             });
         }
+    }
+    if let Some((first, rest)) = out.split_first_mut()
+        && matches!(first.stage, Stage::Search(_))
+    {
+        first.keep_fields = super::needed::needed_fields(rest);
     }
     for i in 0..out.len() {
         let (head, following) = out.split_at_mut(i + 1);

@@ -193,7 +193,7 @@ fn propagate(stage: &Stage, taint: &mut Taint) -> bool {
 }
 
 /// The fields a search expression reads.
-fn pred_reads(pred: &Pred, out: &mut Vec<String>) {
+pub(crate) fn pred_reads(pred: &Pred, out: &mut Vec<String>) {
     match pred {
         Pred::All => {}
         Pred::And(parts) | Pred::Or(parts) => {
@@ -216,7 +216,7 @@ fn pred_reads(pred: &Pred, out: &mut Vec<String>) {
 
 /// The fields an expression reads (every function is deterministic, so
 /// an expression's value depends on these alone).
-fn expr_reads(e: &CExpr, out: &mut Vec<String>) {
+pub(crate) fn expr_reads(e: &CExpr, out: &mut Vec<String>) {
     match e {
         CExpr::Field(f) => out.push(f.clone()),
         CExpr::Lit(_) => {}

@@ -108,6 +108,21 @@ pub(crate) fn input_fields(aggs: &[Agg]) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// The fields the aggregations read (for `eval(…)`, the fields of the
+/// expression); `None` when one reads a wildcard pattern.
+pub(crate) fn input_reads(aggs: &[Agg]) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for agg in aggs {
+        match &agg.input {
+            AggInput::Rows => {}
+            AggInput::Field(field) => out.push(field.clone()),
+            AggInput::Eval(e) => super::pushdown::expr_reads(e, &mut out),
+            AggInput::Pattern(_) => return None,
+        }
+    }
+    Some(out)
+}
+
 /// The names of the fields the aggregations write; `None` when one reads a
 /// wildcard pattern (its names depend on the rows).
 pub(crate) fn output_names(aggs: &[Agg]) -> Option<Vec<String>> {

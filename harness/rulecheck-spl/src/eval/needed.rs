@@ -1,0 +1,216 @@
+//! Which fields of its rows a pipeline can ever read or show: the first
+//! stage of a search copies only those of each event it keeps.
+//!
+//! A search such as `` `sysmon` EventID=7 … | stats count by dest, Image ``
+//! keeps many events but reads a few of their fields; copying whole events
+//! is most of its cost. Walking the stages backwards from the end (where
+//! every field of the result rows is shown), each stage adds the fields it
+//! reads and, where it replaces its rows (`stats`, `table`), starts the set
+//! anew. A stage whose reads cannot be named (a term over the raw text,
+//! which is built from every field; a wildcard) needs every field.
+
+use std::collections::{BTreeSet, HashSet};
+
+use super::fields::TIME_FIELDS;
+use super::plan::{Stage, StagePlan};
+use super::pushdown::{expr_reads, pred_reads};
+use super::stats::{self, Agg};
+use crate::ast::StatsFlavor;
+
+/// The top-level fields the rows entering `stages` need (for a dotted
+/// name, also its first part, which may hold it as a nested object), or
+/// `None` for all of them.
+pub(crate) fn needed_fields(stages: &[StagePlan]) -> Option<HashSet<String>> {
+    let mut needs: Option<BTreeSet<String>> = None;
+    for plan in stages.iter().rev() {
+        needs = before(&plan.stage, needs);
+    }
+    let needs = needs?;
+    let mut out: HashSet<String> = TIME_FIELDS.iter().map(|f| (*f).to_owned()).collect();
+    for name in needs {
+        if let Some((head, _)) = name.split_once('.') {
+            out.insert(head.to_owned());
+        }
+        out.insert(name);
+    }
+    Some(out)
+}
+
+/// What the rows entering `stage` need, given what its output rows need
+/// (`None`: every field).
+#[allow(clippy::too_many_lines)]
+fn before(stage: &Stage, needs: Option<BTreeSet<String>>) -> Option<BTreeSet<String>> {
+    let with = |needs: Option<BTreeSet<String>>, reads: Vec<String>| {
+        needs.map(|mut n| {
+            n.extend(reads);
+            n
+        })
+    };
+    let named = |names: &[String]| {
+        (!names.iter().any(|n| n.contains('*'))).then(|| names.iter().cloned().collect())
+    };
+    match stage {
+        Stage::Stats {
+            flavor: StatsFlavor::Stats,
+            aggs,
+            by,
+            ..
+        } => aggregate_reads(aggs, by).map(|r| r.into_iter().collect()),
+        Stage::Stats { aggs, by, .. } => {
+            let reads = aggregate_reads(aggs, by)?;
+            with(needs, reads)
+        }
+        Stage::Table(patterns)
+        | Stage::Fields {
+            keep: true,
+            patterns,
+        } => named(patterns),
+        Stage::Fields { keep: false, .. }
+        | Stage::Head(_)
+        | Stage::Tail(_)
+        | Stage::Fillnull { .. }
+        | Stage::Append(_)
+        | Stage::Tstats(_)
+        | Stage::Inputlookup { .. }
+        | Stage::FromDatamodel(_) => needs,
+        Stage::Search(pred) => {
+            if pred.reads_raw() {
+                return None;
+            }
+            let mut reads = Vec::new();
+            pred_reads(pred, &mut reads);
+            with(needs, reads)
+        }
+        Stage::Where(e) => {
+            let mut reads = Vec::new();
+            expr_reads(e, &mut reads);
+            with(needs, reads)
+        }
+        Stage::Eval(assignments) => {
+            let mut needs = needs?;
+            for (field, e) in assignments.iter().rev() {
+                // The assignment replaces the field (or removes it).
+                needs.remove(field);
+                let mut reads = Vec::new();
+                expr_reads(e, &mut reads);
+                needs.extend(reads);
+            }
+            Some(needs)
+        }
+        Stage::Rename(pairs) => {
+            if pairs
+                .iter()
+                .any(|(f, t)| f.contains('*') || t.contains('*'))
+            {
+                return None;
+            }
+            with(needs, pairs.iter().map(|(f, _)| f.clone()).collect())
+        }
+        Stage::Convert { conversions, .. } => {
+            if conversions.iter().any(|c| c.field.contains('*')) {
+                return None;
+            }
+            with(needs, conversions.iter().map(|c| c.field.clone()).collect())
+        }
+        Stage::Lookup(plan) => with(
+            needs,
+            plan.inputs
+                .iter()
+                .chain(&plan.outputs)
+                .map(|(_, f)| f.clone())
+                .collect(),
+        ),
+        Stage::Rex { field, .. }
+        | Stage::Sed { field, .. }
+        | Stage::Regex { field, .. }
+        | Stage::Bin { field, .. }
+        | Stage::Makemv { field, .. }
+        | Stage::Mvexpand { field, .. }
+        | Stage::Iplocation { field, .. }
+        | Stage::Spath { input: field, .. } => {
+            if field == "_raw" {
+                return None;
+            }
+            with(needs, vec![field.clone()])
+        }
+        Stage::Dedup { fields, sort, .. } => with(
+            needs,
+            fields
+                .iter()
+                .cloned()
+                .chain(sort.iter().map(|k| k.field.clone()))
+                .collect(),
+        ),
+        Stage::Sort { keys, .. } => with(needs, keys.iter().map(|k| k.field.clone()).collect()),
+        Stage::Join { fields, .. } => with(needs, fields.clone()),
+    }
+}
+
+/// The fields the aggregations and `by` clause read; `None` for a
+/// wildcard input.
+fn aggregate_reads(aggs: &[Agg], by: &[String]) -> Option<Vec<String>> {
+    let mut reads = stats::input_reads(aggs)?;
+    reads.extend(by.iter().cloned());
+    Some(reads)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Context, compile_str};
+    use crate::Macros;
+
+    /// The fields the first stage of `query` keeps, besides the time
+    /// fields, sorted.
+    fn kept(query: &str) -> Option<Vec<String>> {
+        let search = compile_str(query, &Macros::new(), &Context::new(0))
+            .unwrap_or_else(|d| panic!("{query}: {d:#?}"));
+        let keep = search.stages.first()?.keep_fields.clone()?;
+        let mut names: Vec<String> = keep
+            .into_iter()
+            .filter(|n| !super::TIME_FIELDS.contains(&n.as_str()))
+            .collect();
+        names.sort();
+        Some(names)
+    }
+
+    #[test]
+    fn stages_that_replace_rows_name_what_they_read() {
+        assert_eq!(kept("x=1 | stats count by host"), Some(vec!["host".into()]));
+        assert_eq!(
+            kept("x=1 | eval y=a+1 | stats sum(y) as s by h | where s > 1"),
+            Some(vec!["a".into(), "h".into()])
+        );
+        assert_eq!(
+            kept("x=1 | eval y=a | table y z"),
+            Some(vec!["a".into(), "z".into()])
+        );
+        assert_eq!(
+            kept("x=1 | rename a as b | stats count by b"),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            kept("x=1 | table a b.c"),
+            Some(vec!["a".into(), "b".into(), "b.c".into()]),
+            "a dotted name may be a nested object's field"
+        );
+        assert_eq!(
+            kept("x=1 | fillnull | stats count(eval(n>1)) as c by h | sort - c"),
+            Some(vec!["h".into(), "n".into()])
+        );
+    }
+
+    #[test]
+    fn every_field_when_the_reads_are_not_named() {
+        for query in [
+            "x=1",
+            "x=1 | where y > 1",
+            "x=1 | table a*",
+            "x=1 | search foo | stats count by h",
+            "x=1 | regex \"a\" | stats count by h",
+            "x=1 | stats values(*) as * by h",
+            "x=1 | rename a* as b* | stats count by b",
+        ] {
+            assert_eq!(kept(query), None, "{query}");
+        }
+    }
+}
