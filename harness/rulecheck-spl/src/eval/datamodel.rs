@@ -359,9 +359,9 @@ impl DataModels {
         event: &'e Event,
     ) -> Option<Cow<'e, Event>> {
         let prefix_len = root.len();
-        let in_form = event.keys().any(|k| {
-            k.len() > prefix_len && k.starts_with(root) && k.as_bytes()[prefix_len] == b'.'
-        });
+        let in_form = event
+            .keys()
+            .any(|k| k.as_bytes().get(prefix_len) == Some(&b'.') && k.starts_with(root));
         if in_form {
             return Some(Cow::Borrowed(event));
         }

@@ -152,14 +152,13 @@ impl Search {
         batch: Option<&Batch<'_>>,
     ) -> Result<Vec<Event>, RunError> {
         let (first, rest) = self.stages.split_first().ok_or(RunError::Empty)?;
-        // An inner `join` leaves no rows when either side has none. A first
-        // stage with a prefilter is expected to be cheap and selective: it
-        // runs first, and the `join` skips its subsearch when no row
-        // reaches it. Otherwise the subsearch runs first (as Splunk runs
-        // subsearches before the main search) and, when it finds nothing,
-        // the stages before the `join` are skipped.
-        let main_first = first.prefilter.is_some()
-            || matches!(&first.stage, plan::Stage::Tstats(t) if t.prefilter.is_some());
+        // An inner `join` leaves no rows when either side has none, so the
+        // side expected to be cheaper runs first: the subsearch (as Splunk
+        // runs subsearches before the main search) when its first stage has
+        // a prefilter or the main search's has none, and when it finds
+        // nothing the stages before the `join` are skipped; otherwise the
+        // main search, and the `join` skips its subsearch when no row
+        // reaches it.
         let first_inner_join = rest.iter().enumerate().find_map(|(i, s)| match &s.stage {
             plan::Stage::Join {
                 kind: plan::JoinKind::Inner,
@@ -168,8 +167,9 @@ impl Search {
             } => Some((i, sub)),
             _ => None,
         });
+        let sub_first = |sub: &Search| sub.first_has_prefilter() || !self.first_has_prefilter();
         if let Some((at, sub)) =
-            first_inner_join.filter(|_| self.skip_before_empty_join && !main_first)
+            first_inner_join.filter(|(_, sub)| self.skip_before_empty_join && sub_first(sub))
         {
             let right = sub.run_in(events, ctx, batch).unwrap_or_default();
             if right.is_empty() {
@@ -294,6 +294,14 @@ impl Search {
             }
         }
         self
+    }
+
+    /// Whether the first stage of the search has a prefilter.
+    fn first_has_prefilter(&self) -> bool {
+        self.stages.first().is_some_and(|s| {
+            s.prefilter.is_some()
+                || matches!(&s.stage, plan::Stage::Tstats(t) if t.prefilter.is_some())
+        })
     }
 
     /// Whether a stage of the search has a prefilter.
