@@ -765,10 +765,7 @@ fn rename(row: &mut Event, from: &str, to: &str) {
     // existing one keeps its place. When no new name is an existing field
     // or another field's new name, that is the unmatched fields in order,
     // then the renamed ones: built in one pass.
-    let targets: Vec<Option<String>> = row
-        .keys()
-        .map(|name| wildcard_captures(from, name).map(|c| fill_wildcards(to, &c)))
-        .collect();
+    let targets: Vec<Option<String>> = row.keys().map(|name| renamed(from, to, name)).collect();
     let mut seen = std::collections::HashSet::new();
     let simple = targets
         .iter()
@@ -797,6 +794,20 @@ fn rename(row: &mut Event, from: &str, to: &str) {
             }
         }
     }
+}
+
+/// The new name of `name` under `rename from AS to` (with wildcards), or
+/// `None` when `from` does not match it.
+fn renamed(from: &str, to: &str, name: &str) -> Option<String> {
+    // One `*` on each side (`Processes.* AS *`): no captures to collect.
+    if let (Some((fp, fs)), Some((tp, ts))) = (from.split_once('*'), to.split_once('*'))
+        && !fs.contains('*')
+        && !ts.contains('*')
+    {
+        let middle = name.strip_prefix(fp)?.strip_suffix(fs)?;
+        return Some(format!("{tp}{middle}{ts}"));
+    }
+    wildcard_captures(from, name).map(|c| fill_wildcards(to, &c))
 }
 
 fn sort_rows(rows: &mut [Event], keys: &[SortKey]) {
