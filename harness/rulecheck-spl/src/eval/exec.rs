@@ -276,17 +276,35 @@ fn tstats_rows(
             }
         }
     }
-    let keep = plan
-        .key_filter
-        .as_ref()
-        .map(|chain| move |row: &Event| survives(chain, row, events, ctx, batch));
-    stats::stats(
-        &plan.aggs,
-        &plan.by,
-        &rows,
-        &ExprEnv { now: ctx.now },
-        keep.as_ref().map(|k| k as &dyn Fn(&Event) -> bool),
+    let env = ExprEnv { now: ctx.now };
+    let key_filter = plan.key_filter.as_ref();
+    stats_groups(
+        &plan.aggs, &plan.by, &rows, &env, key_filter, events, ctx, batch,
     )
+}
+
+/// `stats` over `rows`, leaving out the groups whose key row fails the key
+/// filter.
+#[allow(clippy::too_many_arguments)]
+fn stats_groups(
+    aggs: &[stats::Agg],
+    by: &[String],
+    rows: &[Event],
+    env: &ExprEnv,
+    key_filter: Option<&super::pushdown::KeyFilter>,
+    events: &[Event],
+    ctx: &Context,
+    batch: Option<&Batch<'_>>,
+) -> Vec<Event> {
+    let Some(k) = key_filter else {
+        return stats::stats(aggs, by, rows, env, None);
+    };
+    let test = |row: &Event| survives(&k.stages, row, events, ctx, batch);
+    let keep = stats::KeyTest {
+        test: &test,
+        reads: k.reads.as_deref(),
+    };
+    stats::stats(aggs, by, rows, env, Some(&keep))
 }
 
 fn bin_field(row: &mut Event, field: &str, alias: &str, span: f64) {
@@ -340,18 +358,16 @@ pub(crate) fn apply_in(
             current,
             key_filter,
         } => match flavor {
-            StatsFlavor::Stats => {
-                let keep = key_filter
-                    .as_ref()
-                    .map(|chain| move |row: &Event| survives(chain, row, events, ctx, batch));
-                stats::stats(
-                    aggs,
-                    by,
-                    &rows,
-                    &env,
-                    keep.as_ref().map(|k| k as &dyn Fn(&Event) -> bool),
-                )
-            }
+            StatsFlavor::Stats => stats_groups(
+                aggs,
+                by,
+                &rows,
+                &env,
+                key_filter.as_ref(),
+                events,
+                ctx,
+                batch,
+            ),
             StatsFlavor::EventStats => {
                 let mut rows = rows;
                 stats::eventstats(aggs, by, &mut rows, &env);
@@ -753,7 +769,7 @@ fn text_of(row: &Event, field: &str) -> Option<String> {
 }
 
 /// `rename from AS to`, with `*` wildcards.
-fn rename(row: &mut Event, from: &str, to: &str) {
+pub(crate) fn rename(row: &mut Event, from: &str, to: &str) {
     if !from.contains('*') {
         if let Some(v) = row.shift_remove(from) {
             row.insert(to.to_owned(), v);

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use super::fields::TIME_FIELDS;
+use super::fields::{TIME_FIELDS, fill_wildcards, wildcard_captures};
 use super::plan::{Stage, StagePlan};
 use super::pushdown::{expr_reads, pred_reads};
 use super::stats::{self, Agg};
@@ -98,13 +98,37 @@ fn before(stage: &Stage, needs: Option<BTreeSet<String>>) -> Option<BTreeSet<Str
             Some(needs)
         }
         Stage::Rename(pairs) => {
-            if pairs
-                .iter()
-                .any(|(f, t)| f.contains('*') || t.contains('*'))
-            {
-                return None;
+            let mut needs = needs?;
+            for (from, to) in pairs.iter().rev() {
+                if !from.contains('*') && !to.contains('*') {
+                    needs.insert(from.clone());
+                    continue;
+                }
+                if to.matches('*').count() != 1 || from.matches('*').count() != 1 {
+                    return None;
+                }
+                // A needed field may hold the value of the field renamed
+                // onto it, which may itself have been renamed onto first:
+                // follow the names back to a fixed point.
+                let mut settled = false;
+                for _ in 0..8 {
+                    let sources: Vec<String> = needs
+                        .iter()
+                        .filter_map(|n| wildcard_captures(to, n))
+                        .map(|c| fill_wildcards(from, &c))
+                        .filter(|s| !needs.contains(s))
+                        .collect();
+                    if sources.is_empty() {
+                        settled = true;
+                        break;
+                    }
+                    needs.extend(sources);
+                }
+                if !settled {
+                    return None;
+                }
             }
-            with(needs, pairs.iter().map(|(f, _)| f.clone()).collect())
+            Some(needs)
         }
         Stage::Convert { conversions, .. } => {
             if conversions.iter().any(|c| c.field.contains('*')) {
@@ -189,6 +213,10 @@ mod tests {
             Some(vec!["a".into(), "b".into()])
         );
         assert_eq!(
+            kept("x=1 | rename * as x* | stats count by xb"),
+            Some(vec!["b".into(), "xb".into()])
+        );
+        assert_eq!(
             kept("x=1 | table a b.c"),
             Some(vec!["a".into(), "b".into(), "b.c".into()]),
             "a dotted name may be a nested object's field"
@@ -208,7 +236,9 @@ mod tests {
             "x=1 | search foo | stats count by h",
             "x=1 | regex \"a\" | stats count by h",
             "x=1 | stats values(*) as * by h",
-            "x=1 | rename a* as b* | stats count by b",
+            // `P.P.a` may become `P.a` and then `a`: no bound.
+            "x=1 | rename P.* as * | stats count by a",
+            "x=1 | rename a*b* as c* | stats count by c",
         ] {
             assert_eq!(kept(query), None, "{query}");
         }

@@ -46,7 +46,7 @@ pub(crate) enum Stage {
         current: bool,
         /// For `stats`, the stages after it that decide from a group's key
         /// whether its row survives ([`super::pushdown`]).
-        key_filter: Option<Vec<Stage>>,
+        key_filter: Option<super::pushdown::KeyFilter>,
     },
     Tstats(Box<TstatsPlan>),
     Table(Vec<String>),
@@ -197,7 +197,7 @@ pub(crate) struct TstatsPlan {
     pub(crate) reads: Option<Vec<String>>,
     /// The stages after the `tstats` that decide from a group's key whether
     /// its row survives ([`super::pushdown`]).
-    pub(crate) key_filter: Option<Vec<Stage>>,
+    pub(crate) key_filter: Option<super::pushdown::KeyFilter>,
 }
 
 fn option<'a>(options: &'a [CommandOption], key: &str) -> Option<&'a Word> {

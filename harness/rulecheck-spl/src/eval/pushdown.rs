@@ -51,6 +51,19 @@ impl Taint {
     }
 }
 
+/// A key filter: the stages, and which `by` fields decide whether a key
+/// row survives them.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyFilter {
+    /// Row-local stages ending with a filter.
+    pub(crate) stages: Vec<Stage>,
+    /// The positions in `by` of the fields the stages' survival depends
+    /// on; `None` when that cannot be told. Groups that agree on these
+    /// fields (and their types) survive alike, so the stages run once per
+    /// distinct combination.
+    pub(crate) reads: Option<Vec<usize>>,
+}
+
 /// The key filter of an aggregation with `by` fields and `aggs`, from the
 /// stages that follow it: the stages up to the last filter that reads no
 /// aggregate, or `None` when there is no such filter.
@@ -58,7 +71,7 @@ pub(crate) fn key_filter(
     by: &[String],
     aggs: &[Agg],
     following: &[StagePlan],
-) -> Option<Vec<Stage>> {
+) -> Option<KeyFilter> {
     if by.is_empty() {
         return None;
     }
@@ -85,7 +98,103 @@ pub(crate) fn key_filter(
         }
     }
     let end = last_filter? + 1;
-    Some(following[..end].iter().map(|p| p.stage.clone()).collect())
+    let stages: Vec<Stage> = following[..end].iter().map(|p| p.stage.clone()).collect();
+    let reads = survival_reads(by, &stages);
+    Some(KeyFilter { stages, reads })
+}
+
+/// The positions in `by` of the fields whether a key row survives
+/// `stages` depends on, found by following through the stages which `by`
+/// fields each field of the key row depends on (a key row has the `by`
+/// fields alone, so every name is known); `None` when a stage writes
+/// fields it cannot name.
+fn survival_reads(by: &[String], stages: &[Stage]) -> Option<Vec<usize>> {
+    use serde_json::Value as Json;
+    // Each field's value is the set of `by` positions it depends on.
+    let mut row: super::value::Event = by
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.clone(), Json::from(vec![i])))
+        .collect();
+    let deps = |row: &super::value::Event, fields: &[String]| -> Vec<usize> {
+        if fields.iter().any(|f| f == "_raw") {
+            return (0..by.len()).collect();
+        }
+        fields
+            .iter()
+            .filter_map(|f| row.get(f).and_then(Json::as_array))
+            .flatten()
+            .filter_map(|v| v.as_u64().and_then(|v| usize::try_from(v).ok()))
+            .collect()
+    };
+    let write = |row: &mut super::value::Event, to: &str, mut from: Vec<usize>| {
+        // The old value may remain (a lookup without a match, a rex that
+        // does not match): keep its dependencies too.
+        from.extend(deps(row, &[to.to_owned()]));
+        from.sort_unstable();
+        from.dedup();
+        row.insert(to.to_owned(), Json::from(from));
+    };
+    let mut read = Vec::new();
+    for stage in stages {
+        if let Some(fields) = filter_reads(stage) {
+            read.extend(deps(&row, &fields));
+            continue;
+        }
+        match stage {
+            Stage::Eval(assignments) => {
+                for (field, e) in assignments {
+                    let mut fields = Vec::new();
+                    expr_reads(e, &mut fields);
+                    let d = deps(&row, &fields);
+                    row.insert(field.clone(), Json::from(d));
+                }
+            }
+            Stage::Rename(pairs) => {
+                for (from, to) in pairs {
+                    super::exec::rename(&mut row, from, to);
+                }
+            }
+            Stage::Convert { conversions, .. } => {
+                for c in conversions {
+                    if c.field.contains('*') {
+                        return None;
+                    }
+                    let d = deps(&row, std::slice::from_ref(&c.field));
+                    write(&mut row, c.alias.as_deref().unwrap_or(&c.field), d);
+                }
+            }
+            Stage::Lookup(plan) => {
+                let inputs: Vec<String> = plan.inputs.iter().map(|(_, f)| f.clone()).collect();
+                let d = deps(&row, &inputs);
+                for (_, field) in &plan.outputs {
+                    write(&mut row, field, d.clone());
+                }
+            }
+            Stage::Rex { field, re, .. } => {
+                let d = deps(&row, std::slice::from_ref(field));
+                for name in re.group_names() {
+                    write(&mut row, &name, d.clone());
+                }
+            }
+            Stage::Bin { field, alias, .. } => {
+                let d = deps(&row, std::slice::from_ref(field));
+                write(&mut row, alias, d);
+            }
+            // These change only fields they name from themselves, fill
+            // named fields with a constant, or remove fields (keeping
+            // their dependencies is harmless).
+            Stage::Sed { .. }
+            | Stage::Makemv { .. }
+            | Stage::Fields { .. }
+            | Stage::Table(_)
+            | Stage::Fillnull { .. } => {}
+            _ => return None,
+        }
+    }
+    read.sort_unstable();
+    read.dedup();
+    Some(read)
 }
 
 /// For a filtering stage, the fields it reads; `None` for any other stage.
@@ -251,8 +360,8 @@ mod tests {
         let search = compile_str(query, &Macros::new(), &Context::new(0))
             .unwrap_or_else(|d| panic!("{query}: {d:#?}"));
         search.stages.iter().find_map(|s| match &s.stage {
-            Stage::Stats { key_filter, .. } => Some(key_filter.as_ref().map(Vec::len)),
-            Stage::Tstats(plan) => Some(plan.key_filter.as_ref().map(Vec::len)),
+            Stage::Stats { key_filter, .. } => Some(key_filter.as_ref().map(|k| k.stages.len())),
+            Stage::Tstats(plan) => Some(plan.key_filter.as_ref().map(|k| k.stages.len())),
             _ => None,
         })?
     }
@@ -285,6 +394,44 @@ mod tests {
         assert_eq!(
             key_filter_len("| stats count by host | search host=a | sort count | search host=b"),
             Some(1)
+        );
+    }
+
+    /// The `by` positions the key filter of the query's first aggregation
+    /// reads.
+    fn key_reads(query: &str) -> Option<Vec<usize>> {
+        let search = compile_str(query, &Macros::new(), &Context::new(0))
+            .unwrap_or_else(|d| panic!("{query}: {d:#?}"));
+        search.stages.iter().find_map(|s| match &s.stage {
+            Stage::Stats { key_filter, .. } => key_filter.as_ref()?.reads.clone(),
+            Stage::Tstats(plan) => plan.key_filter.as_ref()?.reads.clone(),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn key_filters_know_the_fields_they_read() {
+        assert_eq!(
+            key_reads(
+                "| stats count by a b c | rename b as x | eval y=upper(x) | search y=B | table a"
+            ),
+            Some(vec![1])
+        );
+        assert_eq!(
+            key_reads("| stats count by a b c | where like(a, \"x%\") | search c=1"),
+            Some(vec![0, 2])
+        );
+        assert_eq!(
+            key_reads(
+                "| tstats count from datamodel=Endpoint.Processes by Processes.dest \
+                 Processes.process_name Processes.user | rename Processes.* as * \
+                 | search process_name=cmd.exe"
+            ),
+            Some(vec![1])
+        );
+        assert_eq!(
+            key_reads("| stats count by a b c | eval d=c, c=a | search d=1"),
+            Some(vec![2])
         );
     }
 

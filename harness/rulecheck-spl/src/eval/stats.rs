@@ -550,15 +550,24 @@ fn percentile(mut n: Vec<f64>, p: f64) -> Value {
     Value::Num(n[lo] + (n[hi.min(n.len() - 1)] - n[lo]) * frac)
 }
 
+/// Which groups to aggregate: those whose key row (their `by` fields)
+/// `test` accepts. When `reads` names the `by` positions the test depends
+/// on, it runs once per distinct combination of those keys (and of
+/// whether each is a number).
+pub(crate) struct KeyTest<'a> {
+    pub(crate) test: &'a dyn Fn(&Event) -> bool,
+    pub(crate) reads: Option<&'a [usize]>,
+}
+
 /// `stats` / `tstats`: one row per group, in key order; with no `by`
-/// fields and no rows, one row (count 0). A group whose key row (its `by`
-/// fields) `keep` rejects is left out without being aggregated.
+/// fields and no rows, one row (count 0). A group whose key row `keep`
+/// rejects is left out without being aggregated.
 pub(crate) fn stats(
     aggs: &[Agg],
     by: &[String],
     rows: &[Event],
     env: &ExprEnv,
-    keep: Option<&dyn Fn(&Event) -> bool>,
+    keep: Option<&KeyTest<'_>>,
 ) -> Vec<Event> {
     let groups = group(rows, by);
     let mut out = Vec::new();
@@ -572,11 +581,33 @@ pub(crate) fn stats(
         out.push(row);
         return out;
     }
+    let mut decided: HashMap<Vec<(Cow<'_, str>, bool)>, bool> = HashMap::new();
     for (key, members) in groups {
         let sample = members.first().map(|&i| &rows[i]);
-        let mut row = key_fields(by, &key, sample);
-        if keep.is_some_and(|keep| !keep(&row)) {
+        let numeric = |field: &str| {
+            sample
+                .and_then(|row| fields::get(row, field))
+                .is_some_and(Json::is_number)
+        };
+        let memo = keep.and_then(|k| k.reads).map(|reads| {
+            reads
+                .iter()
+                .map(|&i| (key[i].clone(), numeric(&by[i])))
+                .collect::<Vec<_>>()
+        });
+        if let Some(false) = memo.as_ref().and_then(|m| decided.get(m)) {
             continue;
+        }
+        let mut row = key_fields(by, &key, sample);
+        if let Some(keep) = keep {
+            let known = memo.as_ref().and_then(|m| decided.get(m)).copied();
+            let survives = known.unwrap_or_else(|| (keep.test)(&row));
+            if let Some(m) = memo {
+                decided.insert(m, survives);
+            }
+            if !survives {
+                continue;
+            }
         }
         for (name, value) in aggregate(aggs, rows, &members, by, env) {
             if by.contains(&name) {
