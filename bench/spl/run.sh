@@ -43,4 +43,5 @@ echo "| --- | ---: |"
 echo "| floor: read + serde_json parse | $(result floor) |"
 echo "| all rules (parse + run) | $(result scan) |"
 echo
-echo "rules / floor time: $(result ratio)x"
+echo "rules / floor time: $(result ratio)x (reading the file, $(result read) s, counted in both as the floor's definition says);"
+echo "without the reading: $(result ratio_parse)x"

@@ -26,7 +26,9 @@
 //! parse floor uses the same threads and batches but runs no rule, and is
 //! the fastest of three runs.
 //!
-//! Prints `result <key> <value>` lines that `bench/spl/run.sh` reads.
+//! Prints `result <key> <value>` lines that `bench/spl/run.sh` reads:
+//! `ratio` counts the reading of the file in both times (as the floor's
+//! definition says), `ratio_parse` leaves it out of both.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -145,9 +147,13 @@ fn main() {
 
     // Lines are read into memory first so that both measurements parse
     // from memory; the read time is reported and added to both.
+    // Read twice and count the faster: the first read may wait on the disk.
     let t = Instant::now();
     let batches = read_batches(&args.events, args.batch);
-    let read_s = t.elapsed().as_secs_f64();
+    let mut read_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    drop(read_batches(&args.events, args.batch));
+    read_s = read_s.min(t.elapsed().as_secs_f64());
     let n: usize = batches.iter().map(Vec::len).sum();
     println!(
         "read {n} events in {} batches of {} in {read_s:.2} s",
@@ -223,6 +229,11 @@ fn main() {
     println!("result floor {:.0}", n / floor_s);
     println!("result scan {:.0}", n / scan_s);
     println!("result ratio {:.2}", scan_s / floor_s);
+    println!("result read {read_s:.2}");
+    println!(
+        "result ratio_parse {:.2}",
+        (scan_s - read_s) / (floor_s - read_s)
+    );
     println!("result firing {}", firing.len());
 }
 
