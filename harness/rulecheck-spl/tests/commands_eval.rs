@@ -640,6 +640,37 @@ fn tstats_data_model_form() {
 }
 
 #[test]
+fn tstats_groups_filtered_on_their_keys() {
+    // Hunting searches: every process grouped, then a filter on the keys.
+    // `span`, `fillnull_value`, a multivalue `by` field, a number and a
+    // string of the same text, checked against the reference run.
+    let input = [
+        json!({"_time": 100, "Processes.process_name": "cmd.exe", "Processes.dest": "h1",
+               "Processes.user": "u1", "Processes.process_id": 7}),
+        json!({"_time": 4000, "Processes.process_name": "cmd.exe", "Processes.dest": "h1",
+               "Processes.process_id": "7"}),
+        json!({"_time": 200, "Processes.process_name": ["cmd.exe", "x.exe"],
+               "Processes.dest": "h2", "Processes.process_id": 8}),
+        json!({"_time": 300, "Processes.process_name": "calc.exe", "Processes.dest": "h1",
+               "Processes.process_id": 9}),
+    ];
+    let query = "| tstats summariesonly=false fillnull_value=null count max(_time) as last \
+                 from datamodel=Endpoint.Processes by _time span=1h Processes.dest \
+                 Processes.process_name Processes.user Processes.process_id \
+                 | rename Processes.* as * | convert ctime(last) | search process_name=cmd.exe \
+                 | where process_id > 6";
+    let rows = run(query, &input);
+    assert_eq!(col(&rows, "_time"), [json!(0), json!(0), json!(3600)]);
+    assert_eq!(col(&rows, "dest"), [json!("h1"), json!("h2"), json!("h1")]);
+    assert_eq!(
+        col(&rows, "user"),
+        [json!("u1"), json!("null"), json!("null")]
+    );
+    assert_eq!(col(&rows, "process_id"), [json!(7), json!(8), json!("7")]);
+    assert_eq!(col(&rows, "count"), [json!(1), json!(1), json!(1)]);
+}
+
+#[test]
 fn tstats_normalizes_sysmon_and_4688() {
     let input = [
         sysmon1(

@@ -195,28 +195,143 @@ fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Even
         Some(names) => project(view, names),
         None => materialize(view),
     };
-    let mut rows = Vec::new();
+    let mut kept: Vec<&Event> = Vec::new();
     if let Some(prefilter) = &plan.prefilter {
         let ids = candidates(
             prefilter,
             |field| batch.index(&ctx.datamodels, &d.model, &d.root, field),
             |field| batch.text_column(&ctx.datamodels, &d.model, &d.root, field),
         );
-        for id in ids {
-            if let Some(view) = views[id].as_deref()
-                && keep(view)
-            {
-                rows.push(row(view));
-            }
-        }
+        kept.extend(
+            ids.into_iter()
+                .filter_map(|id| views[id].as_deref())
+                .filter(|view| keep(view)),
+        );
     } else {
-        for view in views.iter().flatten() {
-            if keep(view) {
-                rows.push(row(view));
+        kept.extend(
+            views
+                .iter()
+                .flatten()
+                .map(|v| &**v)
+                .filter(|view| keep(view)),
+        );
+    }
+    if let Some(key_filter) = &plan.key_filter
+        && !plan.by.is_empty()
+    {
+        return tstats_by_key(plan, key_filter, &kept, batch, ctx);
+    }
+    let rows = kept.into_iter().map(row).collect();
+    tstats_rows(plan, rows, batch.events, ctx, Some(batch))
+}
+
+/// A `by` field of a view row as the aggregation sees it: after the row's
+/// copy ([`project`]), `span` binning of `_time` and `fillnull_value`.
+fn tstats_by_value<'v>(plan: &TstatsPlan, view: &'v Event, field: &str) -> Option<Cow<'v, Json>> {
+    let value = if field == "_time" {
+        let time = match (view.get("_time"), fields::event_time(view)) {
+            (Some(t @ Json::Number(_)), _) | (Some(t), None) => Some(t.clone()),
+            (_, Some(t)) => Some(json_number(t)),
+            (None, None) => None,
+        };
+        time.map(|t| {
+            match plan
+                .span
+                .and_then(|span| Value::from_json(&t).as_num().map(|v| (v, span)))
+            {
+                Some((v, span)) => json_number((v / span).floor() * span),
+                None => t,
             }
+        })
+        .filter(|t| !t.is_null())
+        .map(Cow::Owned)
+    } else {
+        fields::get(view, field).map(Cow::Borrowed)
+    };
+    value.or_else(|| {
+        plan.fillnull
+            .as_ref()
+            .map(|fill| Cow::Owned(Json::String(fill.clone())))
+    })
+}
+
+/// `tstats … by` with a key filter: the view rows are grouped by their
+/// `by` values, and only the rows of the groups whose key row survives the
+/// filter are copied and aggregated. Gives what [`tstats_rows`] gives.
+fn tstats_by_key(
+    plan: &TstatsPlan,
+    key_filter: &super::pushdown::KeyFilter,
+    kept: &[&Event],
+    batch: &Batch<'_>,
+    ctx: &Context,
+) -> Vec<Event> {
+    let env = ExprEnv { now: ctx.now };
+    let mut groups: HashMap<stats::Key<'_>, Vec<usize>> = HashMap::new();
+    for (i, view) in kept.iter().enumerate() {
+        let texts = plan
+            .by
+            .iter()
+            .map(|field| {
+                let mut texts = Vec::new();
+                if let Some(value) = tstats_by_value(plan, view, field) {
+                    stats::value_texts(value, &mut texts);
+                }
+                texts
+            })
+            .collect();
+        for key in stats::combinations(texts) {
+            groups.entry(key).or_default().push(i);
         }
     }
-    tstats_rows(plan, rows, batch.events, ctx, Some(batch))
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut decided: HashMap<Vec<(Cow<'_, str>, bool)>, bool> = HashMap::new();
+    let mut out = Vec::new();
+    for (key, members) in groups {
+        let sample = kept[members[0]];
+        let numeric =
+            |field: &str| tstats_by_value(plan, sample, field).is_some_and(|v| v.is_number());
+        let memo = key_filter.reads.as_ref().map(|reads| {
+            reads
+                .iter()
+                .map(|&i| (key[i].clone(), numeric(&plan.by[i])))
+                .collect::<Vec<_>>()
+        });
+        let known = memo.as_ref().and_then(|m| decided.get(m)).copied();
+        if known == Some(false) {
+            continue;
+        }
+        let mut row = stats::key_fields_with(&plan.by, &key, numeric);
+        let survived = known
+            .unwrap_or_else(|| survives(&key_filter.stages, &row, batch.events, ctx, Some(batch)));
+        if let Some(m) = memo {
+            decided.insert(m, survived);
+        }
+        if !survived {
+            continue;
+        }
+        let rows = prepare_tstats_rows(
+            plan,
+            members
+                .iter()
+                .map(|&i| match &plan.reads {
+                    Some(names) => project(kept[i], names),
+                    None => materialize(kept[i]),
+                })
+                .collect(),
+        );
+        let all: Vec<usize> = (0..rows.len()).collect();
+        for (name, value) in stats::aggregate(&plan.aggs, &rows, &all, &plan.by, &env) {
+            if plan.by.contains(&name) {
+                continue;
+            }
+            if let Some(json) = value.to_json() {
+                row.insert(name, json);
+            }
+        }
+        out.push(row);
+    }
+    out
 }
 
 fn tstats(plan: &TstatsPlan, events: &[Event], ctx: &Context) -> Vec<Event> {
@@ -254,14 +369,9 @@ fn survives(
     true
 }
 
-/// Bin, fill and aggregate the rows that passed a `tstats` filter.
-fn tstats_rows(
-    plan: &TstatsPlan,
-    mut rows: Vec<Event>,
-    events: &[Event],
-    ctx: &Context,
-    batch: Option<&Batch<'_>>,
-) -> Vec<Event> {
+/// Bin `_time` (`span`) and fill missing `by` fields (`fillnull_value`)
+/// of the rows that passed a `tstats` filter.
+fn prepare_tstats_rows(plan: &TstatsPlan, mut rows: Vec<Event>) -> Vec<Event> {
     if let Some(span) = plan.span {
         for row in &mut rows {
             bin_field(row, "_time", "_time", span);
@@ -276,6 +386,18 @@ fn tstats_rows(
             }
         }
     }
+    rows
+}
+
+/// Bin, fill and aggregate the rows that passed a `tstats` filter.
+fn tstats_rows(
+    plan: &TstatsPlan,
+    rows: Vec<Event>,
+    events: &[Event],
+    ctx: &Context,
+    batch: Option<&Batch<'_>>,
+) -> Vec<Event> {
+    let rows = prepare_tstats_rows(plan, rows);
     let env = ExprEnv { now: ctx.now };
     let key_filter = plan.key_filter.as_ref();
     stats_groups(

@@ -191,29 +191,35 @@ fn json_texts<'r>(json: &'r Json, out: &mut Vec<Cow<'r, str>>) {
     }
 }
 
-/// The group keys of a row: one per combination of the `by` fields' values
-/// (a multivalue field gives one group per value); none when a `by` field
-/// is missing.
-pub(crate) fn group_keys<'r>(row: &'r Event, by: &[String]) -> Vec<Vec<Cow<'r, str>>> {
-    let mut keys: Vec<Vec<Cow<'r, str>>> = vec![Vec::with_capacity(by.len())];
-    let mut texts = Vec::new();
-    for field in by {
-        texts.clear();
-        if let Some(json) = fields::get(row, field) {
-            json_texts(json, &mut texts);
+/// The texts of a value ([`json_texts`]), owned when the value is.
+pub(crate) fn value_texts<'r>(value: Cow<'r, Json>, out: &mut Vec<Cow<'r, str>>) {
+    match value {
+        Cow::Borrowed(json) => json_texts(json, out),
+        Cow::Owned(json) => {
+            let mut texts = Vec::new();
+            json_texts(&json, &mut texts);
+            out.extend(texts.into_iter().map(|t| Cow::Owned(t.into_owned())));
         }
-        match texts.len() {
+    }
+}
+
+/// Every key made of one text of each field (none when a field has no
+/// text).
+pub(crate) fn combinations<'r>(texts: Vec<Vec<Cow<'r, str>>>) -> Vec<Key<'r>> {
+    let mut keys: Vec<Key<'r>> = vec![Vec::with_capacity(texts.len())];
+    for field in texts {
+        match field.len() {
             0 => return Vec::new(),
             1 => {
                 for k in &mut keys {
-                    k.push(texts[0].clone());
+                    k.push(field[0].clone());
                 }
             }
             _ => {
                 keys = keys
                     .into_iter()
                     .flat_map(|k| {
-                        texts.iter().map(move |t| {
+                        field.iter().map(move |t| {
                             let mut k = k.clone();
                             k.push(t.clone());
                             k
@@ -224,6 +230,23 @@ pub(crate) fn group_keys<'r>(row: &'r Event, by: &[String]) -> Vec<Vec<Cow<'r, s
         }
     }
     keys
+}
+
+/// The group keys of a row: one per combination of the `by` fields' values
+/// (a multivalue field gives one group per value); none when a `by` field
+/// is missing.
+pub(crate) fn group_keys<'r>(row: &'r Event, by: &[String]) -> Vec<Key<'r>> {
+    combinations(
+        by.iter()
+            .map(|field| {
+                let mut texts = Vec::new();
+                if let Some(json) = fields::get(row, field) {
+                    json_texts(json, &mut texts);
+                }
+                texts
+            })
+            .collect(),
+    )
 }
 
 /// A group key: the text of each `by` field.
@@ -245,11 +268,23 @@ pub(crate) fn group<'r>(rows: &'r [Event], by: &[String]) -> Vec<(Key<'r>, Vec<u
 /// The `by` fields of an output row: each key text, as a number when the
 /// first row held a number there.
 pub(crate) fn key_fields(by: &[String], key: &[Cow<'_, str>], sample: Option<&Event>) -> Event {
+    key_fields_with(by, key, |field| {
+        sample
+            .and_then(|row| fields::get(row, field))
+            .is_some_and(Json::is_number)
+    })
+}
+
+/// [`key_fields`], told by `numeric` whether the group's first row holds a
+/// number in a field.
+pub(crate) fn key_fields_with(
+    by: &[String],
+    key: &[Cow<'_, str>],
+    numeric: impl Fn(&str) -> bool,
+) -> Event {
     let mut out = Event::new();
     for (field, text) in by.iter().zip(key) {
-        let numeric = sample
-            .and_then(|row| fields::get(row, field))
-            .is_some_and(Json::is_number);
+        let numeric = numeric(field);
         let value = match numeric.then(|| parse_number(text)).flatten() {
             Some(n) => json_number(n),
             None => Json::String(text.clone().into_owned()),
