@@ -51,6 +51,8 @@ struct Source {
     model: String,
     root: String,
     when: Pred,
+    /// Each field with the root's prefix (`Processes.process_name`) and
+    /// its expression.
     fields: Vec<(String, CExpr)>,
 }
 
@@ -262,7 +264,7 @@ impl DataModels {
                     continue;
                 };
                 match parse_expr(text, &format!("{what}, field `{field}`")) {
-                    Ok(e) => source_fields.push((field.clone(), e)),
+                    Ok(e) => source_fields.push((format!("{}.{field}", plan.root), e)),
                     Err(e) => errors.push(e),
                 }
             }
@@ -380,8 +382,8 @@ impl DataModels {
             }
         }
         for (field, e) in &source.fields {
-            if let Some(json) = e.eval(event, &env).to_json() {
-                out.insert(format!("{root}.{field}"), json);
+            if let Some(json) = field_value(e, event, &env) {
+                out.insert(field.clone(), json);
             }
         }
         Some(Cow::Owned(out))
@@ -403,8 +405,8 @@ impl DataModels {
             }
             done.push((&source.model, &source.root));
             for (field, e) in &source.fields {
-                if let Some(json) = e.eval(event, &env).to_json() {
-                    out.insert(format!("{}.{field}", source.root), json);
+                if let Some(json) = field_value(e, event, &env) {
+                    out.insert(field.clone(), json);
                 }
             }
         }
@@ -424,6 +426,18 @@ impl DataModels {
             .find(|s| s.model == model && s.root == root && s.when.eval(event, &mut None))
             .map(|s| s.name.as_str())
     }
+}
+
+/// The value of a normalized field: the expression's value as JSON. A
+/// plain field holding a string is copied without the round trip through
+/// an expression value (which gives the same string).
+fn field_value(e: &CExpr, event: &Event, env: &ExprEnv) -> Option<Json> {
+    if let CExpr::Field(name) = e
+        && let Some(json @ Json::String(_)) = fields::get(event, name)
+    {
+        return Some(json.clone());
+    }
+    e.eval(event, env).to_json()
 }
 
 /// A diagnostic for an unknown data model.
