@@ -51,6 +51,9 @@ struct Source {
     model: String,
     root: String,
     when: Pred,
+    /// Necessary conditions of `when`, for finding a batch's events in it
+    /// from the batch's indexes.
+    prefilter: Option<super::prefilter::Prefilter>,
     /// Each field with the root's prefix (`Processes.process_name`) and
     /// its expression.
     fields: Vec<(String, CExpr)>,
@@ -272,6 +275,7 @@ impl DataModels {
                 name: s.name,
                 model: plan.model,
                 root: plan.root,
+                prefilter: super::prefilter::Prefilter::of(&when),
                 when,
                 fields: source_fields,
             });
@@ -360,33 +364,14 @@ impl DataModels {
         root: &str,
         event: &'e Event,
     ) -> Option<Cow<'e, Event>> {
-        let prefix_len = root.len();
-        let in_form = event
-            .keys()
-            .any(|k| k.as_bytes().get(prefix_len) == Some(&b'.') && k.starts_with(root));
-        if in_form {
+        if in_form(root, event) {
             return Some(Cow::Borrowed(event));
         }
         let source = self
             .sources
             .iter()
             .find(|s| s.model == model && s.root == root && s.when.eval(event, &mut None))?;
-        let env = ExprEnv { now: 0 };
-        let mut out = Event::new();
-        if let Some(t) = fields::event_time(event) {
-            out.insert("_time".to_owned(), json_number(t));
-        }
-        for name in INTERNAL_FIELDS {
-            if let Some(v) = event.get(*name) {
-                out.insert((*name).to_owned(), v.clone());
-            }
-        }
-        for (field, e) in &source.fields {
-            if let Some(json) = field_value(e, event, &env) {
-                out.insert(field.clone(), json);
-            }
-        }
-        Some(Cow::Owned(out))
+        Some(Cow::Owned(normalized(source, event)))
     }
 
     /// The data-model forms of a raw event: every normalization map that
@@ -426,6 +411,36 @@ impl DataModels {
             .find(|s| s.model == model && s.root == root && s.when.eval(event, &mut None))
             .map(|s| s.name.as_str())
     }
+}
+
+/// Whether an event already has fields with the prefix of the root
+/// dataset `root` (`Processes.`): it is then its own view.
+fn in_form(root: &str, event: &Event) -> bool {
+    let prefix_len = root.len();
+    event
+        .keys()
+        .any(|k| k.as_bytes().get(prefix_len) == Some(&b'.') && k.starts_with(root))
+}
+
+/// The view of a raw event through a normalization map: `_time`, the
+/// internal fields and the map's fields.
+fn normalized(source: &Source, event: &Event) -> Event {
+    let env = ExprEnv { now: 0 };
+    let mut out = Event::new();
+    if let Some(t) = fields::event_time(event) {
+        out.insert("_time".to_owned(), json_number(t));
+    }
+    for name in INTERNAL_FIELDS {
+        if let Some(v) = event.get(*name) {
+            out.insert((*name).to_owned(), v.clone());
+        }
+    }
+    for (field, e) in &source.fields {
+        if let Some(json) = field_value(e, event, &env) {
+            out.insert(field.clone(), json);
+        }
+    }
+    out
 }
 
 /// The value of a normalized field: the expression's value as JSON. A
@@ -537,12 +552,35 @@ impl<'e> Batch<'e> {
         if let Some(v) = self.views.borrow().get(&key) {
             return v.clone();
         }
-        let views: std::rc::Rc<Vec<_>> = std::rc::Rc::new(
-            self.events
-                .iter()
-                .map(|e| models.view(model, root, e))
-                .collect(),
-        );
+        // As [`DataModels::view`] of each event: its own view when in the
+        // data model's form, else the first normalization map whose `when`
+        // holds, evaluated only on the events its prefilter finds.
+        let mut views: Vec<Option<Cow<'e, Event>>> = self
+            .events
+            .iter()
+            .map(|e| in_form(root, e).then_some(Cow::Borrowed(e)))
+            .collect();
+        for source in models
+            .sources
+            .iter()
+            .filter(|s| s.model == model && s.root == root)
+        {
+            let ids: Vec<usize> = match &source.prefilter {
+                Some(prefilter) => super::prefilter::candidates(
+                    prefilter,
+                    |field| self.event_index(field),
+                    |field| self.event_text_column(field),
+                ),
+                None => (0..self.events.len()).collect(),
+            };
+            for id in ids {
+                let event = &self.events[id];
+                if views[id].is_none() && source.when.eval(event, &mut None) {
+                    views[id] = Some(Cow::Owned(normalized(source, event)));
+                }
+            }
+        }
+        let views = std::rc::Rc::new(views);
         self.views.borrow_mut().insert(key, views.clone());
         views
     }
