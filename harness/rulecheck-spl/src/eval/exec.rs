@@ -22,32 +22,32 @@ use crate::ast::StatsFlavor;
 /// event has a time.
 pub(crate) fn materialize(event: &Event) -> Event {
     let mut row = event.clone();
-    if !matches!(row.get("_time"), Some(Json::Number(_)))
-        && let Some(t) = fields::event_time(event)
-    {
-        row.insert("_time".to_owned(), json_number(t));
+    if let Some(t) = row_time(event) {
+        row.insert("_time".to_owned(), t);
     }
     row
+}
+
+/// The `_time` of an event as a result row: `_time` when it is a number,
+/// else the event's time in epoch seconds, else `_time` as it is.
+fn row_time(event: &Event) -> Option<Json> {
+    match (event.get("_time"), fields::event_time(event)) {
+        (Some(t @ Json::Number(_)), _) | (Some(t), None) => Some(t.clone()),
+        (_, Some(t)) => Some(json_number(t)),
+        (None, None) => None,
+    }
 }
 
 /// [`materialize`] keeping only the fields in `keep` (and `_time`), in
 /// the event's order.
 fn materialize_only(event: &Event, keep: &std::collections::HashSet<String>) -> Event {
-    let time = match event.get("_time") {
-        Some(Json::Number(_)) => None,
-        _ => fields::event_time(event).map(json_number),
-    };
     let mut row = Event::new();
     for (name, value) in event {
-        if name == "_time" {
-            row.insert(name.clone(), time.clone().unwrap_or_else(|| value.clone()));
-        } else if keep.contains(name) {
+        if name == "_time" || keep.contains(name) {
             row.insert(name.clone(), value.clone());
         }
     }
-    if let Some(t) = time
-        && !row.contains_key("_time")
-    {
+    if let Some(t) = row_time(event) {
         row.insert("_time".to_owned(), t);
     }
     row
@@ -57,12 +57,7 @@ fn materialize_only(event: &Event, keep: &std::collections::HashSet<String>) -> 
 /// what the later stages read of a row, without copying the rest.
 fn project(event: &Event, names: &[String]) -> Event {
     let mut row = Event::new();
-    let time = match (event.get("_time"), fields::event_time(event)) {
-        (Some(t @ Json::Number(_)), _) | (Some(t), None) => Some(t.clone()),
-        (_, Some(t)) => Some(json_number(t)),
-        (None, None) => None,
-    };
-    if let Some(t) = time {
+    if let Some(t) = row_time(event) {
         row.insert("_time".to_owned(), t);
     }
     for name in names {
@@ -229,22 +224,18 @@ fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Even
 /// copy ([`project`]), `span` binning of `_time` and `fillnull_value`.
 fn tstats_by_value<'v>(plan: &TstatsPlan, view: &'v Event, field: &str) -> Option<Cow<'v, Json>> {
     let value = if field == "_time" {
-        let time = match (view.get("_time"), fields::event_time(view)) {
-            (Some(t @ Json::Number(_)), _) | (Some(t), None) => Some(t.clone()),
-            (_, Some(t)) => Some(json_number(t)),
-            (None, None) => None,
-        };
-        time.map(|t| {
-            match plan
-                .span
-                .and_then(|span| Value::from_json(&t).as_num().map(|v| (v, span)))
-            {
-                Some((v, span)) => json_number((v / span).floor() * span),
-                None => t,
-            }
-        })
-        .filter(|t| !t.is_null())
-        .map(Cow::Owned)
+        row_time(view)
+            .map(|t| {
+                match plan
+                    .span
+                    .and_then(|span| Value::from_json(&t).as_num().map(|v| (v, span)))
+                {
+                    Some((v, span)) => json_number((v / span).floor() * span),
+                    None => t,
+                }
+            })
+            .filter(|t| !t.is_null())
+            .map(Cow::Owned)
     } else {
         fields::get(view, field).map(Cow::Borrowed)
     };
@@ -266,50 +257,39 @@ fn tstats_by_key(
     ctx: &Context,
 ) -> Vec<Event> {
     let env = ExprEnv { now: ctx.now };
-    let mut groups: HashMap<stats::Key<'_>, Vec<usize>> = HashMap::new();
-    for (i, view) in kept.iter().enumerate() {
-        let texts = plan
-            .by
-            .iter()
-            .map(|field| {
-                let mut texts = Vec::new();
-                if let Some(value) = tstats_by_value(plan, view, field) {
-                    stats::value_texts(value, &mut texts);
-                }
-                texts
-            })
-            .collect();
-        for key in stats::combinations(texts) {
-            groups.entry(key).or_default().push(i);
-        }
-    }
-    let mut groups: Vec<_> = groups.into_iter().collect();
-    groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut decided: HashMap<Vec<(Cow<'_, str>, bool)>, bool> = HashMap::new();
+    let groups = stats::group_by_keys(kept.iter().map(|view| {
+        stats::combinations(
+            plan.by
+                .iter()
+                .map(|field| {
+                    let mut texts = Vec::new();
+                    if let Some(value) = tstats_by_value(plan, view, field) {
+                        stats::value_texts(value, &mut texts);
+                    }
+                    texts
+                })
+                .collect(),
+        )
+    }));
+    let mut decisions = stats::Decisions::default();
     let mut out = Vec::new();
     for (key, members) in groups {
         let sample = kept[members[0]];
         let numeric =
             |field: &str| tstats_by_value(plan, sample, field).is_some_and(|v| v.is_number());
-        let memo = key_filter.reads.as_ref().map(|reads| {
-            reads
-                .iter()
-                .map(|&i| (key[i].clone(), numeric(&plan.by[i])))
-                .collect::<Vec<_>>()
-        });
-        let known = memo.as_ref().and_then(|m| decided.get(m)).copied();
-        if known == Some(false) {
-            continue;
-        }
-        let mut row = stats::key_fields_with(&plan.by, &key, numeric);
-        let survived = known
-            .unwrap_or_else(|| survives(&key_filter.stages, &row, batch.events, ctx, Some(batch)));
-        if let Some(m) = memo {
-            decided.insert(m, survived);
-        }
+        let mut row = None;
+        let survived =
+            decisions.decide(key_filter.reads.as_deref(), &plan.by, &key, numeric, || {
+                let key_row = stats::key_fields_with(&plan.by, &key, numeric);
+                let survived =
+                    survives(&key_filter.stages, &key_row, batch.events, ctx, Some(batch));
+                row = Some(key_row);
+                survived
+            });
         if !survived {
             continue;
         }
+        let mut row = row.unwrap_or_else(|| stats::key_fields_with(&plan.by, &key, numeric));
         let rows = prepare_tstats_rows(
             plan,
             members

@@ -244,31 +244,23 @@ impl Search {
     #[doc(hidden)]
     #[must_use]
     pub fn unoptimized(mut self) -> Search {
-        self.skip_before_empty_join = false;
-        for stage in &mut self.stages {
-            stage.prefilter = None;
-            stage.keep_fields = None;
-            match &mut stage.stage {
-                plan::Stage::Tstats(plan) => {
-                    plan.prefilter = None;
-                    plan.reads = None;
-                    plan.key_filter = None;
+        self.for_each_search(&mut |search| {
+            search.skip_before_empty_join = false;
+            for stage in &mut search.stages {
+                stage.prefilter = None;
+                stage.keep_fields = None;
+                match &mut stage.stage {
+                    plan::Stage::Tstats(plan) => {
+                        plan.prefilter = None;
+                        plan.reads = None;
+                        plan.key_filter = None;
+                    }
+                    plan::Stage::Stats { key_filter, .. } => *key_filter = None,
+                    plan::Stage::Lookup(plan) => plan.indexed = false,
+                    _ => {}
                 }
-                plan::Stage::Stats { key_filter, .. } => *key_filter = None,
-                plan::Stage::Lookup(plan) => plan.indexed = false,
-                plan::Stage::Join { sub, .. } | plan::Stage::Append(sub) => {
-                    let taken = std::mem::replace(
-                        &mut **sub,
-                        Search {
-                            stages: Vec::new(),
-                            skip_before_empty_join: false,
-                        },
-                    );
-                    **sub = taken.unoptimized();
-                }
-                _ => {}
             }
-        }
+        });
         self
     }
 
@@ -276,24 +268,26 @@ impl Search {
     #[doc(hidden)]
     #[must_use]
     pub fn without_prefilters(mut self) -> Search {
-        for stage in &mut self.stages {
-            stage.prefilter = None;
-            match &mut stage.stage {
-                plan::Stage::Tstats(plan) => plan.prefilter = None,
-                plan::Stage::Join { sub, .. } | plan::Stage::Append(sub) => {
-                    let taken = std::mem::replace(
-                        &mut **sub,
-                        Search {
-                            stages: Vec::new(),
-                            skip_before_empty_join: true,
-                        },
-                    );
-                    **sub = taken.without_prefilters();
+        self.for_each_search(&mut |search| {
+            for stage in &mut search.stages {
+                stage.prefilter = None;
+                if let plan::Stage::Tstats(plan) = &mut stage.stage {
+                    plan.prefilter = None;
                 }
-                _ => {}
+            }
+        });
+        self
+    }
+
+    /// Call `f` on this search and on each of its subsearches (`join`,
+    /// `append`), nested ones included.
+    fn for_each_search(&mut self, f: &mut impl FnMut(&mut Search)) {
+        f(self);
+        for stage in &mut self.stages {
+            if let plan::Stage::Join { sub, .. } | plan::Stage::Append(sub) = &mut stage.stage {
+                sub.for_each_search(f);
             }
         }
-        self
     }
 
     /// Whether the first stage of the search has a prefilter.

@@ -254,9 +254,16 @@ pub(crate) type Key<'r> = Vec<Cow<'r, str>>;
 
 /// Rows grouped by key, in key order, with the index of each row.
 pub(crate) fn group<'r>(rows: &'r [Event], by: &[String]) -> Vec<(Key<'r>, Vec<usize>)> {
+    group_by_keys(rows.iter().map(|row| group_keys(row, by)))
+}
+
+/// Row indices grouped by key, in key order, from the keys of each row.
+pub(crate) fn group_by_keys<'r>(
+    keys: impl Iterator<Item = Vec<Key<'r>>>,
+) -> Vec<(Key<'r>, Vec<usize>)> {
     let mut groups: HashMap<Key<'r>, Vec<usize>> = HashMap::new();
-    for (i, row) in rows.iter().enumerate() {
-        for key in group_keys(row, by) {
+    for (i, row_keys) in keys.enumerate() {
+        for key in row_keys {
             groups.entry(key).or_default().push(i);
         }
     }
@@ -594,6 +601,41 @@ pub(crate) struct KeyTest<'a> {
     pub(crate) reads: Option<&'a [usize]>,
 }
 
+/// The decisions of a key filter, by the keys of the `by` fields it reads
+/// (and whether each is a number in the group's first row).
+#[derive(Default)]
+pub(crate) struct Decisions<'k> {
+    decided: HashMap<Vec<(Cow<'k, str>, bool)>, bool>,
+}
+
+impl<'k> Decisions<'k> {
+    /// Whether the group with `key` survives: as decided for an earlier
+    /// group that agreed on the `by` fields at `reads`, else `test()`,
+    /// remembered (always `test()` when `reads` is `None`).
+    pub(crate) fn decide(
+        &mut self,
+        reads: Option<&[usize]>,
+        by: &[String],
+        key: &Key<'k>,
+        numeric: impl Fn(&str) -> bool,
+        test: impl FnOnce() -> bool,
+    ) -> bool {
+        let Some(reads) = reads else {
+            return test();
+        };
+        let memo: Vec<(Cow<'k, str>, bool)> = reads
+            .iter()
+            .map(|&i| (key[i].clone(), numeric(&by[i])))
+            .collect();
+        if let Some(&known) = self.decided.get(&memo) {
+            return known;
+        }
+        let survives = test();
+        self.decided.insert(memo, survives);
+        survives
+    }
+}
+
 /// `stats` / `tstats`: one row per group, in key order; with no `by`
 /// fields and no rows, one row (count 0). A group whose key row `keep`
 /// rejects is left out without being aggregated.
@@ -616,7 +658,7 @@ pub(crate) fn stats(
         out.push(row);
         return out;
     }
-    let mut decided: HashMap<Vec<(Cow<'_, str>, bool)>, bool> = HashMap::new();
+    let mut decisions = Decisions::default();
     for (key, members) in groups {
         let sample = members.first().map(|&i| &rows[i]);
         let numeric = |field: &str| {
@@ -624,26 +666,19 @@ pub(crate) fn stats(
                 .and_then(|row| fields::get(row, field))
                 .is_some_and(Json::is_number)
         };
-        let memo = keep.and_then(|k| k.reads).map(|reads| {
-            reads
-                .iter()
-                .map(|&i| (key[i].clone(), numeric(&by[i])))
-                .collect::<Vec<_>>()
-        });
-        if let Some(false) = memo.as_ref().and_then(|m| decided.get(m)) {
-            continue;
-        }
-        let mut row = key_fields(by, &key, sample);
+        let mut row = None;
         if let Some(keep) = keep {
-            let known = memo.as_ref().and_then(|m| decided.get(m)).copied();
-            let survives = known.unwrap_or_else(|| (keep.test)(&row));
-            if let Some(m) = memo {
-                decided.insert(m, survives);
-            }
+            let survives = decisions.decide(keep.reads, by, &key, numeric, || {
+                let key_row = key_fields(by, &key, sample);
+                let survives = (keep.test)(&key_row);
+                row = Some(key_row);
+                survives
+            });
             if !survives {
                 continue;
             }
         }
+        let mut row = row.unwrap_or_else(|| key_fields(by, &key, sample));
         for (name, value) in aggregate(aggs, rows, &members, by, env) {
             if by.contains(&name) {
                 continue;
