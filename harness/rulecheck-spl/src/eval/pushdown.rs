@@ -17,6 +17,11 @@
 //! onto an existing field, a `lookup` that may not match), which can only
 //! make the key filter shorter, never wrong. The stages after the last
 //! such filter are left out of the key filter.
+//!
+//! A second pass follows, on the key row alone (whose fields are the `by`
+//! fields, all known), which `by` fields each field comes from, so that
+//! groups agreeing on the ones the filters read are decided once
+//! ([`KeyFilter::reads`]).
 
 use std::collections::HashSet;
 
