@@ -532,7 +532,13 @@ filter:
     const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
 
     fn set() -> RuleSet {
-        let (docs, diags) = parse_str(RULES);
+        windows_set(RULES)
+    }
+
+    /// The rules of `text`, compiled with the Windows logsource map; they
+    /// must parse and compile without a diagnostic.
+    fn windows_set(text: &str) -> RuleSet {
+        let (docs, diags) = parse_str(text);
         assert!(diags.is_empty(), "{diags:?}");
         let opts = CompileOptions {
             logsource: Some(LogsourceMap::windows()),
@@ -588,12 +594,7 @@ filter:
         assert_eq!(set.unfiltered_rules(), 0);
         // A rule without a literal goes by its EventIDs.
         let text = "title: any\nlogsource: { product: windows, category: registry_event }\ndetection:\n    sel:\n        Details|exists: true\n    condition: sel\n";
-        let (docs, _) = parse_str(text);
-        let opts = CompileOptions {
-            logsource: Some(LogsourceMap::windows()),
-            ..Default::default()
-        };
-        let (set, _) = RuleSet::build(&docs, &opts);
+        let set = windows_set(text);
         assert_eq!(set.by_event_id.get(&13).map(Vec::len), Some(1));
         let hit = ev(json!({"EventID": 13, "Channel": SYSMON, "Details": "x"}));
         let miss = ev(json!({"EventID": 11, "Channel": SYSMON, "Details": "x"}));
@@ -603,13 +604,7 @@ filter:
     #[test]
     fn rules_are_indexed_by_the_event_ids_of_their_detection() {
         let text = "title: failed network logon\nlogsource: { product: windows, service: security }\ndetection:\n    sel:\n        EventID: 4625\n        LogonType: 3\n    condition: sel\n";
-        let (docs, _) = parse_str(text);
-        let opts = CompileOptions {
-            logsource: Some(LogsourceMap::windows()),
-            ..Default::default()
-        };
-        let (set, errors) = RuleSet::build(&docs, &opts);
-        assert!(errors.is_empty(), "{errors:?}");
+        let set = windows_set(text);
         assert_eq!(set.by_event_id.get(&4625).map(Vec::len), Some(1));
         assert_eq!(set.by_event_id_other.len(), 1);
         assert!(set.always.is_empty());
@@ -649,13 +644,7 @@ filter:
     #[test]
     fn regex_rules_get_the_literal_prefilter() {
         let text = "title: mimikatz\nlogsource: { product: windows, category: process_creation }\ndetection:\n    sel:\n        CommandLine|re: '(?i)invoke-(mimikatz|kerberoast)\\b'\n    condition: sel\n";
-        let (docs, _) = parse_str(text);
-        let opts = CompileOptions {
-            logsource: Some(LogsourceMap::windows()),
-            ..Default::default()
-        };
-        let (set, errors) = RuleSet::build(&docs, &opts);
-        assert!(errors.is_empty(), "{errors:?}");
+        let set = windows_set(text);
         assert_eq!(set.unfiltered_rules(), 0);
         let hit = ev(
             json!({"EventID": 1, "Channel": SYSMON, "CommandLine": "powershell INVOKE-Mimikatz -x"}),

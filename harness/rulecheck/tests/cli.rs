@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{json, repo_root, rulecheck, write};
+use common::{json, repo_root, rulecheck, statuses, write};
 
 const GOOD_SIGMA: &str = "title: Good\nid: 3b8c7e0a-1f2d-4c5b-9a8e-7d6c5b4a3f2e\nstatus: test\ntags: [attack.defense-evasion, attack.t1218.003]\nlogsource: {product: windows, category: process_creation}\ndetection:\n  selection:\n    Image|endswith: '\\cmstp.exe'\n  condition: selection\nlevel: high\n";
 const BAD_SIGMA: &str = "title: Bad\nlogsource: {product: windows}\ntags: [attack.t1191]\ndetection:\n  selection:\n    Image|endswith: x\n  condition: selection\nlevel: extreme\n";
@@ -69,17 +69,7 @@ fn json_report_follows_its_schema() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
-    let statuses: Vec<(&str, &str)> = report["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["path"].as_str().unwrap(),
-                r["validation"]["status"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let statuses = statuses(&report, "validation");
     assert_eq!(
         statuses,
         [

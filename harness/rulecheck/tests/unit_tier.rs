@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{json, repo_root, rulecheck, write};
+use common::{json, repo_root, rulecheck, statuses, write};
 
 /// A repository holding this repository's CMSTP Sigma rule (optionally
 /// edited) and its fixtures.
@@ -140,17 +140,7 @@ fn statuses_and_the_gate_policy() {
     let out = rulecheck(dir.path(), &["check", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let report = json(&out);
-    let statuses: Vec<(&str, &str)> = report["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["path"].as_str().unwrap(),
-                r["unit"]["status"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let statuses = statuses(&report, "unit");
     assert_eq!(
         statuses,
         [

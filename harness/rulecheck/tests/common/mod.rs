@@ -34,3 +34,18 @@ pub(crate) fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
+
+/// Each rule's path and the status of one of its tiers in a JSON report.
+pub(crate) fn statuses<'r>(report: &'r serde_json::Value, tier: &str) -> Vec<(&'r str, &'r str)> {
+    report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap(),
+                r[tier]["status"].as_str().unwrap(),
+            )
+        })
+        .collect()
+}
