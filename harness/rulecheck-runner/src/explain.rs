@@ -87,6 +87,10 @@ fn explain_spl(
         )
     })?;
     let context = spl.context_at(crate::spl::latest_event_time(&events));
+    let events: Vec<rulecheck_spl::Event> = events
+        .into_iter()
+        .map(rulecheck_spl::event_from_object)
+        .collect();
     let rows = search
         .run(&events, &context)
         .map_err(|e| format!("{}: {e}", rule_path.display()))?;

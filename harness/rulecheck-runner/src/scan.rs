@@ -234,6 +234,10 @@ fn run_searches(
     // Unreadable records were reported by the Sigma pass.
     let events: Vec<Map<String, Value>> = reader.filter_map(Result::ok).map(|r| r.event).collect();
     let context = spl.context_at(crate::spl::latest_event_time(&events));
+    let events: Vec<rulecheck_spl::Event> = events
+        .into_iter()
+        .map(rulecheck_spl::event_from_object)
+        .collect();
     for rule in searches {
         match rule.search.run(&events, &context) {
             Ok(rows) => {
@@ -245,7 +249,7 @@ fn run_searches(
                         path: rule.path.clone(),
                         source: source.to_owned(),
                         record: None,
-                        fields: row,
+                        fields: rulecheck_spl::event_into_object(row),
                     });
                 }
             }

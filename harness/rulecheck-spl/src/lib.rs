@@ -12,12 +12,13 @@
 //!    regular expressions, wildcards and lookup tables loaded); a command,
 //!    function or option it does not evaluate is an [`UNSUPPORTED`]
 //!    diagnostic naming it. [`compile_str`] does all three.
-//! 4. [`Search::run`] evaluates it over events (JSON objects) with a
+//! 4. [`Search::run`] evaluates it over events ([`Event`]s, made from JSON
+//!    objects by [`event_from_object`]) with a
 //!    [`Context`] (the pinned "now", the lookups folder, the CIM
 //!    [`DataModels`]); [`Search::explain`] says why, stage by stage.
 //!
 //! ```
-//! use rulecheck_spl::{Context, Macros, compile_str};
+//! use rulecheck_spl::{Context, Macros, compile_str, event_from_object};
 //! use serde_json::json;
 //!
 //! let ctx = Context::new(1_773_500_000);
@@ -28,7 +29,8 @@
 //! )
 //! .unwrap();
 //! let event = json!({"EventCode": 4688, "host": "ws1", "Image": "C:\\Windows\\cmstp.exe"});
-//! let rows = search.run(&[event.as_object().unwrap().clone()], &ctx).unwrap();
+//! let event = event_from_object(event.as_object().unwrap().clone());
+//! let rows = search.run(&[event], &ctx).unwrap();
 //! assert_eq!(rows[0]["count"], 1);
 //! ```
 //!
@@ -77,8 +79,9 @@ use rulecheck_core::Diagnostic;
 
 pub use ast::Pipeline;
 pub use eval::{
-    Batch, Context, DataModels, Event, ExplainTrace, INVALID, PredicateResult, RunError, Search,
-    StageTrace, UNSUPPORTED, compile, compile_str,
+    Batch, Context, DataModels, Event, EventHasher, ExplainTrace, INVALID, PredicateResult,
+    RunError, Search, StageTrace, UNSUPPORTED, compile, compile_str, event_from_object,
+    event_into_object,
 };
 pub use expand::{
     Expanded, FILTER_MACRO_PASSES, MACRO_ARGUMENTS, MACRO_CYCLE, UNKNOWN_MACRO, expand,

@@ -11,7 +11,7 @@ const NOW: i64 = 1_773_500_000;
 fn events(values: &[Json]) -> Vec<Event> {
     values
         .iter()
-        .map(|v| v.as_object().unwrap().clone())
+        .map(|v| rulecheck_spl::event_from_object(v.as_object().unwrap().clone()))
         .collect()
 }
 
@@ -32,7 +32,9 @@ fn run_ctx(query: &str, input: &[Json], ctx: &Context) -> Vec<Json> {
         batched, reference,
         "{query}: batch and reference rows differ"
     );
-    rows.into_iter().map(Json::Object).collect()
+    rows.into_iter()
+        .map(|row| Json::Object(rulecheck_spl::event_into_object(row)))
+        .collect()
 }
 
 fn run(query: &str, input: &[Json]) -> Vec<Json> {
@@ -668,6 +670,49 @@ fn tstats_groups_filtered_on_their_keys() {
     );
     assert_eq!(col(&rows, "process_id"), [json!(7), json!(8), json!("7")]);
     assert_eq!(col(&rows, "count"), [json!(1), json!(1), json!(1)]);
+}
+
+#[test]
+fn tstats_groups_by_key_codes() {
+    // Single-valued `by` fields group by their codes in a batch: a missing
+    // value read as a `fillnull_value` another row holds, a number and a
+    // string of the same text, rows whose `_time` is a date text.
+    let input = [
+        json!({"_time": 100, "Processes.dest": "h1", "Processes.user": "null",
+               "Processes.process_id": 7}),
+        json!({"_time": 200, "Processes.dest": "h1", "Processes.process_id": "7"}),
+        json!({"_time": "1970-01-01T00:05:00Z", "Processes.dest": "h2",
+               "Processes.user": "u2", "Processes.process_id": 10}),
+        json!({"_time": 400, "Processes.dest": "h2", "Processes.user": "u2",
+               "Processes.process_id": 9}),
+    ];
+    let rows = run(
+        "| tstats fillnull_value=null count min(_time) as first values(Processes.process_id) \
+         as ids from datamodel=Endpoint.Processes by Processes.dest Processes.user",
+        &input,
+    );
+    assert_eq!(col(&rows, "Processes.dest"), [json!("h1"), json!("h2")]);
+    assert_eq!(col(&rows, "Processes.user"), [json!("null"), json!("u2")]);
+    assert_eq!(col(&rows, "count"), [json!(2), json!(2)]);
+    assert_eq!(col(&rows, "first"), [json!(100), json!(300)]);
+    assert_eq!(rows[0]["ids"], json!("7"));
+    assert_eq!(rows[1]["ids"], json!(["10", "9"]));
+    // Without `fillnull_value`, a row without a `by` field is left out;
+    // groups come in the order of their key texts.
+    let rows = run(
+        "| tstats count from datamodel=Endpoint.Processes by Processes.process_id",
+        &input,
+    );
+    assert_eq!(
+        col(&rows, "Processes.process_id"),
+        [json!(10), json!(7), json!(9)]
+    );
+    assert_eq!(col(&rows, "count"), [json!(1), json!(2), json!(1)]);
+    let rows = run(
+        "| tstats count from datamodel=Endpoint.Processes by Processes.dest Processes.user",
+        &input,
+    );
+    assert_eq!(col(&rows, "count"), [json!(1), json!(2)]);
 }
 
 #[test]

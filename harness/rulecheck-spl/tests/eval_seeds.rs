@@ -41,7 +41,7 @@ fn macros() -> Macros {
 fn events(values: &[serde_json::Value]) -> Vec<Event> {
     values
         .iter()
-        .map(|v| v.as_object().unwrap().clone())
+        .map(|v| rulecheck_spl::event_from_object(v.as_object().unwrap().clone()))
         .collect()
 }
 

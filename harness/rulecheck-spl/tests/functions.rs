@@ -30,6 +30,8 @@ fn event() -> Event {
     .as_object()
     .unwrap()
     .clone()
+    .into_iter()
+    .collect()
 }
 
 /// The value of `out` after `| eval out=<expr>`; `None` when unset.

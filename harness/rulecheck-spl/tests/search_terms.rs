@@ -12,7 +12,7 @@ fn hits(search: &str, raw: &str) -> bool {
     let ctx = Context::new(0);
     let s =
         compile_str(search, &Macros::new(), &ctx).unwrap_or_else(|d| panic!("{search}: {d:#?}"));
-    let event = json!({"_raw": raw}).as_object().unwrap().clone();
+    let event = rulecheck_spl::event_from_object(json!({"_raw": raw}).as_object().unwrap().clone());
     !s.run(&[event], &ctx).unwrap().is_empty()
 }
 
@@ -106,12 +106,24 @@ fn events_without_raw_match_their_field_values() {
     let ctx = Context::new(0);
     let s = compile_str("cmd.exe whoami", &Macros::new(), &ctx).unwrap();
     let event = json!({"Image": "C:\\Windows\\cmd.exe", "CommandLine": "cmd.exe /c whoami"});
-    let rows = s.run(&[event.as_object().unwrap().clone()], &ctx).unwrap();
+    let rows = s
+        .run(
+            &[rulecheck_spl::event_from_object(
+                event.as_object().unwrap().clone(),
+            )],
+            &ctx,
+        )
+        .unwrap();
     assert_eq!(rows.len(), 1);
     let s = compile_str("notepad", &Macros::new(), &ctx).unwrap();
     assert!(
-        s.run(&[event.as_object().unwrap().clone()], &ctx)
-            .unwrap()
-            .is_empty()
+        s.run(
+            &[rulecheck_spl::event_from_object(
+                event.as_object().unwrap().clone()
+            )],
+            &ctx
+        )
+        .unwrap()
+        .is_empty()
     );
 }

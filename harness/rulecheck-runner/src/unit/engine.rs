@@ -139,7 +139,15 @@ impl Evaluator {
         match self {
             Evaluator::Spl { search, context } => {
                 let context = crate::spl::with_now(context, now);
-                search.run(events, &context).map_err(|e| e.to_string())
+                let events = spl_events(events);
+                search
+                    .run(&events, &context)
+                    .map(|rows| {
+                        rows.into_iter()
+                            .map(rulecheck_spl::event_into_object)
+                            .collect()
+                    })
+                    .map_err(|e| e.to_string())
             }
             Evaluator::Sigma { rule, .. } => {
                 let mut alerts = Vec::new();
@@ -183,7 +191,11 @@ impl Evaluator {
         let event = events.get(index)?;
         let trace = match self {
             Evaluator::Spl { search, context } => search
-                .explain(events, &crate::spl::with_now(context, now), index)
+                .explain(
+                    &spl_events(events),
+                    &crate::spl::with_now(context, now),
+                    index,
+                )
                 .to_string(),
             Evaluator::Sigma { rule, path, text } => {
                 let lines = LineIndex::new(text);
@@ -233,6 +245,14 @@ fn spl_evaluator(query: &str, spl: &SplSetup) -> Evaluator {
             }
         }
     }
+}
+
+/// The events of a scenario as the SPL engine reads them.
+fn spl_events(events: &[EventMap]) -> Vec<rulecheck_spl::Event> {
+    events
+        .iter()
+        .map(|e| rulecheck_spl::event_from_object(e.clone()))
+        .collect()
 }
 
 fn to_event(map: &EventMap) -> Result<Event, String> {

@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 use super::diag::INVALID;
 use super::expr::{self, CExpr, ExprEnv};
 use super::fields;
+use super::key_column::KeyColumn;
 use super::predicate::{self, Pred, PredEnv};
 use super::prefilter::TextColumn;
 use super::value::{Event, json_number};
@@ -426,7 +427,7 @@ fn in_form(root: &str, event: &Event) -> bool {
 /// internal fields and the map's fields.
 fn normalized(source: &Source, event: &Event) -> Event {
     let env = ExprEnv { now: 0 };
-    let mut out = Event::new();
+    let mut out = Event::default();
     if let Some(t) = fields::event_time(event) {
         out.insert("_time".to_owned(), json_number(t));
     }
@@ -503,6 +504,7 @@ pub struct Batch<'e> {
     views: std::cell::RefCell<ViewMap<'e>>,
     indexes: std::cell::RefCell<IndexMap>,
     texts: std::cell::RefCell<TextMap>,
+    keys: std::cell::RefCell<KeyMap>,
     /// The raw text of each event, built on first use.
     raws: Vec<std::cell::OnceCell<Cow<'e, str>>>,
 }
@@ -510,12 +512,15 @@ pub struct Batch<'e> {
 /// The text columns of a batch's views and events, keyed as [`IndexMap`].
 type TextMap = std::collections::HashMap<(String, String, String), std::rc::Rc<TextColumn>>;
 
+/// The key columns of a batch's views, keyed as [`IndexMap`].
+type KeyMap = std::collections::HashMap<(String, String, String), std::rc::Rc<KeyColumn>>;
+
 /// The rows of a view by the lowercase text of one field, by (data model,
 /// root dataset, field).
 type IndexMap = std::collections::HashMap<(String, String, String), std::rc::Rc<RowIndex>>;
 
 /// Row ids of a view by the lowercase text of each value of a field.
-pub(crate) type RowIndex = std::collections::HashMap<String, Vec<usize>>;
+pub(crate) type RowIndex = foldhash::HashMap<String, Vec<usize>>;
 
 /// The views of a batch's events by (data model, root dataset).
 type ViewMap<'e> =
@@ -530,6 +535,7 @@ impl<'e> Batch<'e> {
             views: std::cell::RefCell::default(),
             indexes: std::cell::RefCell::default(),
             texts: std::cell::RefCell::default(),
+            keys: std::cell::RefCell::default(),
             raws: events.iter().map(|_| std::cell::OnceCell::new()).collect(),
         }
     }
@@ -624,6 +630,29 @@ impl<'e> Batch<'e> {
         column
     }
 
+    /// The key column of `field` over the view of `model`'s root dataset
+    /// `root` (as [`fields::get`] reads it), computed once per batch.
+    pub(crate) fn key_column(
+        &self,
+        models: &DataModels,
+        model: &str,
+        root: &str,
+        field: &str,
+    ) -> std::rc::Rc<KeyColumn> {
+        let key = (model.to_owned(), root.to_owned(), field.to_owned());
+        if let Some(c) = self.keys.borrow().get(&key) {
+            return c.clone();
+        }
+        let views = self.views(models, model, root);
+        let column = std::rc::Rc::new(KeyColumn::build(views.iter().map(|view| {
+            view.as_deref()
+                .and_then(|v| fields::get(v, field))
+                .map(Cow::Borrowed)
+        })));
+        self.keys.borrow_mut().insert(key, column.clone());
+        column
+    }
+
     /// The raw text of event `id` ([`fields::raw`]), built once per batch.
     pub(crate) fn raw(&self, id: usize) -> &str {
         self.raws[id].get_or_init(|| fields::raw(&self.events[id]))
@@ -661,7 +690,7 @@ impl<'e> Batch<'e> {
 
 /// Row ids by the lowercase text of each value of `field` in the rows.
 fn row_index<'r>(rows: impl Iterator<Item = Option<&'r Event>>, field: &str) -> RowIndex {
-    let mut index = RowIndex::new();
+    let mut index = RowIndex::default();
     for (id, row) in rows.enumerate() {
         let Some(json) = row.and_then(|r| super::fields::get(r, field)) else {
             continue;

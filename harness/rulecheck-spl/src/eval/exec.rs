@@ -1,8 +1,8 @@
 //! Running compiled stages over rows.
 
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
@@ -11,6 +11,7 @@ use super::Context;
 use super::datamodel::Batch;
 use super::expr::ExprEnv;
 use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
+use super::key_column::{IRREGULAR, KeyColumn, MISSING};
 use super::plan::{ConvKind, JoinKind, SortKey, Stage, TstatsPlan};
 use super::prefilter::{Prefilter, candidates};
 use super::stats;
@@ -41,7 +42,7 @@ fn row_time(event: &Event) -> Option<Json> {
 /// [`materialize`] keeping only the fields in `keep` (and `_time`), in
 /// the event's order.
 fn materialize_only(event: &Event, keep: &std::collections::HashSet<String>) -> Event {
-    let mut row = Event::new();
+    let mut row = Event::default();
     for (name, value) in event {
         if name == "_time" || keep.contains(name) {
             row.insert(name.clone(), value.clone());
@@ -56,7 +57,7 @@ fn materialize_only(event: &Event, keep: &std::collections::HashSet<String>) -> 
 /// The fields `names` of a row (with `_time` as [`materialize`] gives it):
 /// what the later stages read of a row, without copying the rest.
 fn project(event: &Event, names: &[String]) -> Event {
-    let mut row = Event::new();
+    let mut row = Event::default();
     if let Some(t) = row_time(event) {
         row.insert("_time".to_owned(), t);
     }
@@ -190,27 +191,24 @@ fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Even
         Some(names) => project(view, names),
         None => materialize(view),
     };
-    let mut kept: Vec<&Event> = Vec::new();
-    if let Some(prefilter) = &plan.prefilter {
-        let ids = candidates(
+    let ids: Vec<usize> = match &plan.prefilter {
+        Some(prefilter) => candidates(
             prefilter,
             |field| batch.index(&ctx.datamodels, &d.model, &d.root, field),
             |field| batch.text_column(&ctx.datamodels, &d.model, &d.root, field),
-        );
-        kept.extend(
-            ids.into_iter()
-                .filter_map(|id| views[id].as_deref())
-                .filter(|view| keep(view)),
-        );
-    } else {
-        kept.extend(
-            views
-                .iter()
-                .flatten()
-                .map(|v| &**v)
-                .filter(|view| keep(view)),
-        );
+        ),
+        None => (0..views.len()).collect(),
+    };
+    let ids: Vec<usize> = ids
+        .into_iter()
+        .filter(|&id| views[id].as_deref().is_some_and(keep))
+        .collect();
+    if !plan.by.is_empty()
+        && let Some(out) = tstats_by_codes(plan, &views, &ids, batch, ctx)
+    {
+        return out;
     }
+    let kept: Vec<&Event> = ids.iter().filter_map(|&id| views[id].as_deref()).collect();
     if let Some(key_filter) = &plan.key_filter
         && !plan.by.is_empty()
     {
@@ -223,28 +221,223 @@ fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Even
 /// A `by` field of a view row as the aggregation sees it: after the row's
 /// copy ([`project`]), `span` binning of `_time` and `fillnull_value`.
 fn tstats_by_value<'v>(plan: &TstatsPlan, view: &'v Event, field: &str) -> Option<Cow<'v, Json>> {
-    let value = if field == "_time" {
-        row_time(view)
-            .map(|t| {
-                match plan
-                    .span
-                    .and_then(|span| Value::from_json(&t).as_num().map(|v| (v, span)))
-                {
-                    Some((v, span)) => json_number((v / span).floor() * span),
-                    None => t,
-                }
-            })
-            .filter(|t| !t.is_null())
-            .map(Cow::Owned)
-    } else {
-        fields::get(view, field).map(Cow::Borrowed)
-    };
-    value.or_else(|| {
+    tstats_by_value_unfilled(plan, view, field).or_else(|| {
         plan.fillnull
             .as_ref()
             .map(|fill| Cow::Owned(Json::String(fill.clone())))
     })
 }
+
+/// [`tstats_by_value`] before `fillnull_value`.
+fn tstats_by_value_unfilled<'v>(
+    plan: &TstatsPlan,
+    view: &'v Event,
+    field: &str,
+) -> Option<Cow<'v, Json>> {
+    if field != "_time" {
+        return fields::get(view, field).map(Cow::Borrowed);
+    }
+    row_time(view)
+        .map(|t| {
+            match plan
+                .span
+                .and_then(|span| Value::from_json(&t).as_num().map(|v| (v, span)))
+            {
+                Some((v, span)) => json_number((v / span).floor() * span),
+                None => t,
+            }
+        })
+        .filter(|t| !t.is_null())
+        .map(Cow::Owned)
+}
+
+/// `tstats … by` over the view rows `ids` of a batch, grouped by the key
+/// columns of the `by` fields ([`KeyColumn`]): rows are grouped by codes,
+/// only the groups whose key row survives the key filter are aggregated,
+/// and rows are copied only where `span`, `fillnull_value` or a
+/// non-numeric `_time` change what the aggregation reads. Gives what
+/// [`tstats_by_key`] and [`tstats_rows`] give; `None` (use them) when a
+/// row's `by` value is not exactly one text.
+fn tstats_by_codes(
+    plan: &TstatsPlan,
+    views: &[Option<Cow<'_, Event>>],
+    ids: &[usize],
+    batch: &Batch<'_>,
+    ctx: &Context,
+) -> Option<Vec<Event>> {
+    let d = plan.dataset.as_ref()?;
+    // Each `by` field's column, and whether it is indexed by position in
+    // `ids` (the binned `_time`, built for this search) or by view row.
+    let columns: Vec<(std::rc::Rc<KeyColumn>, bool)> = plan
+        .by
+        .iter()
+        .map(|field| {
+            if field == "_time" {
+                let column = KeyColumn::build(ids.iter().map(|&id| {
+                    views[id]
+                        .as_deref()
+                        .and_then(|v| tstats_by_value_unfilled(plan, v, field))
+                }));
+                (std::rc::Rc::new(column), true)
+            } else {
+                let column = batch.key_column(&ctx.datamodels, &d.model, &d.root, field);
+                (column, false)
+            }
+        })
+        .collect();
+    let fill = plan.fillnull.as_deref();
+    let (flat, groups) = code_groups(&columns, fill, ids)?;
+    let k = columns.len();
+    let text = |i: usize, code: u32| key_text(&columns, fill, i, code);
+    let env = ExprEnv { now: ctx.now };
+    let mut decisions = stats::Decisions::default();
+    let mut out = Vec::new();
+    for (at, members) in groups {
+        let key: stats::Key<'_> = flat[at..at + k]
+            .iter()
+            .enumerate()
+            .map(|(i, &code)| Cow::Borrowed(text(i, code)))
+            .collect();
+        let sample = views[members[0]].as_deref()?;
+        let numeric =
+            |field: &str| tstats_by_value(plan, sample, field).is_some_and(|v| v.is_number());
+        let mut row = None;
+        if let Some(key_filter) = &plan.key_filter {
+            let survived =
+                decisions.decide(key_filter.reads.as_deref(), &plan.by, &key, numeric, || {
+                    let key_row = stats::key_fields_with(&plan.by, &key, numeric);
+                    let survived =
+                        survives(&key_filter.stages, &key_row, batch.events, ctx, Some(batch));
+                    row = Some(key_row);
+                    survived
+                });
+            if !survived {
+                continue;
+            }
+        }
+        let mut row = row.unwrap_or_else(|| stats::key_fields_with(&plan.by, &key, numeric));
+        let rows = group_rows(plan, views, &members);
+        let all: Vec<usize> = (0..rows.len()).collect();
+        for (name, value) in stats::aggregate(&plan.aggs, &rows, &all, &plan.by, &env) {
+            if plan.by.contains(&name) {
+                continue;
+            }
+            if let Some(json) = value.to_json() {
+                row.insert(name, json);
+            }
+        }
+        out.push(row);
+    }
+    Some(out)
+}
+
+/// Every grouped row's codes one after another, and each group's offset
+/// in them with its rows.
+type CodeGroups = (Vec<u32>, Vec<(usize, Vec<usize>)>);
+
+/// The text of `code` in column `i` of `columns`, `fill` for [`FILL`].
+fn key_text<'c>(
+    columns: &'c [(std::rc::Rc<KeyColumn>, bool)],
+    fill: Option<&'c str>,
+    i: usize,
+    code: u32,
+) -> &'c str {
+    if code == FILL {
+        fill.unwrap_or_default()
+    } else {
+        columns[i].0.text(code)
+    }
+}
+
+/// The rows `ids` grouped by the codes of their `by` values in `columns`
+/// (with whether each column is indexed by position in `ids`): every
+/// row's codes one after another, and each group's offset in them with its
+/// rows, in the order of the key texts. A missing value reads as `fill`
+/// (the code of that text where a row has it, else [`FILL`]), or leaves
+/// the row out without one. `None` when a row's value is not exactly one
+/// text.
+fn code_groups(
+    columns: &[(std::rc::Rc<KeyColumn>, bool)],
+    fill: Option<&str>,
+    ids: &[usize],
+) -> Option<CodeGroups> {
+    let fill_codes: Vec<u32> = columns
+        .iter()
+        .map(|(c, _)| fill.and_then(|f| c.code_of(f)).unwrap_or(FILL))
+        .collect();
+    let k = columns.len();
+    let mut flat: Vec<u32> = Vec::with_capacity(ids.len() * k);
+    let mut keyed: Vec<usize> = Vec::with_capacity(ids.len());
+    'row: for (pos, &id) in ids.iter().enumerate() {
+        let start = flat.len();
+        for ((column, by_position), &fill_code) in columns.iter().zip(&fill_codes) {
+            let code = match column.code(if *by_position { pos } else { id }) {
+                IRREGULAR => return None,
+                MISSING if fill.is_some() => fill_code,
+                MISSING => {
+                    flat.truncate(start);
+                    continue 'row;
+                }
+                code => code,
+            };
+            flat.push(code);
+        }
+        keyed.push(id);
+    }
+    let mut index: foldhash::HashMap<&[u32], usize> = foldhash::HashMap::default();
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (n, (key, &id)) in flat.chunks_exact(k.max(1)).zip(&keyed).enumerate() {
+        if let Some(&g) = index.get(key) {
+            groups[g].1.push(id);
+        } else {
+            index.insert(key, groups.len());
+            groups.push((n * k, vec![id]));
+        }
+    }
+    let text = |i: usize, code: u32| key_text(columns, fill, i, code);
+    groups.sort_unstable_by(|a, b| {
+        (0..k)
+            .map(|i| text(i, flat[a.0 + i]).cmp(text(i, flat[b.0 + i])))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    });
+    Some((flat, groups))
+}
+
+/// The rows a `tstats` group aggregates: the copies of its view rows
+/// ([`project`], binned and filled), or the view rows themselves where
+/// their copies would read the same (no `span`, no `fillnull_value`, a
+/// numeric `_time`).
+fn group_rows<'v>(
+    plan: &TstatsPlan,
+    views: &'v [Option<Cow<'_, Event>>],
+    members: &[usize],
+) -> Vec<Cow<'v, Event>> {
+    let copied = |v: &Event| match &plan.reads {
+        Some(names) => project(v, names),
+        None => materialize(v),
+    };
+    let members = members.iter().filter_map(|&id| views[id].as_deref());
+    if plan.span.is_some() || plan.fillnull.is_some() {
+        return prepare_tstats_rows(plan, members.map(copied).collect())
+            .into_iter()
+            .map(Cow::Owned)
+            .collect();
+    }
+    members
+        .map(|v| {
+            if row_time(v).as_ref() == v.get("_time") {
+                Cow::Borrowed(v)
+            } else {
+                Cow::Owned(copied(v))
+            }
+        })
+        .collect()
+}
+
+/// The code of a missing `by` value read as a `fillnull_value` no row
+/// holds.
+const FILL: u32 = IRREGULAR - 1;
 
 /// `tstats … by` with a key filter: the view rows are grouped by their
 /// `by` values, and only the rows of the groups whose key row survives the
@@ -448,7 +641,7 @@ pub(crate) fn apply_in(
             for (field, e) in assignments {
                 match e.eval(row, &env).to_json() {
                     Some(json) => row.insert(field.clone(), json),
-                    None => row.remove(field),
+                    None => row.swap_remove(field),
                 };
             }
         }),
@@ -487,7 +680,7 @@ pub(crate) fn apply_in(
             out
         }
         Stage::Table(patterns) => map(rows, |row| {
-            let mut out = Event::new();
+            let mut out = Event::default();
             for pattern in patterns {
                 for name in fields::matching_names(row, pattern) {
                     if !out.contains_key(name) {

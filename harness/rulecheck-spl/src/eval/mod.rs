@@ -8,6 +8,7 @@ mod explain;
 mod expr;
 mod fields;
 mod functions;
+mod key_column;
 mod lookup;
 mod needed;
 mod pattern;
@@ -27,7 +28,7 @@ use rulecheck_core::Diagnostic;
 pub use datamodel::{Batch, DataModels};
 pub use diag::{INVALID, UNSUPPORTED};
 pub use explain::{ExplainTrace, PredicateResult, StageTrace};
-pub use value::Event;
+pub use value::{Event, EventHasher, event_from_object, event_into_object};
 
 use crate::{Expanded, Macros, Pipeline};
 

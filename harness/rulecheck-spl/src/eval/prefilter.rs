@@ -410,7 +410,7 @@ mod tests {
             serde_json::json!({"p": 12345}),
         ]
         .iter()
-        .map(|v| v.as_object().unwrap().clone())
+        .map(|v| crate::event_from_object(v.as_object().unwrap().clone()))
         .collect();
         let column = TextColumn::build(rows.iter().map(Some), "p");
         let mut out = Vec::new();

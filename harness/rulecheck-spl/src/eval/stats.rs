@@ -1,7 +1,9 @@
 //! Aggregations of `stats`, `eventstats`, `streamstats` and `tstats`.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 
 use rulecheck_core::Diagnostic;
 use serde_json::Value as Json;
@@ -289,7 +291,7 @@ pub(crate) fn key_fields_with(
     key: &[Cow<'_, str>],
     numeric: impl Fn(&str) -> bool,
 ) -> Event {
-    let mut out = Event::new();
+    let mut out = Event::default();
     for (field, text) in by.iter().zip(key) {
         let numeric = numeric(field);
         let value = match numeric.then(|| parse_number(text)).flatten() {
@@ -343,9 +345,9 @@ fn push(out: &mut Vec<(String, Vec<Value>)>, name: &str, value: Value) {
 
 /// Compute every aggregation over `rows` (indices into `all`); `skip` names
 /// fields a wildcard input must not read (the `by` fields).
-pub(crate) fn aggregate(
+pub(crate) fn aggregate<R: std::borrow::Borrow<Event>>(
     aggs: &[Agg],
-    all: &[Event],
+    all: &[R],
     rows: &[usize],
     skip: &[String],
     env: &ExprEnv,
@@ -363,7 +365,7 @@ pub(crate) fn aggregate(
             collected.push((agg.name.clone(), Vec::new()));
         }
         for &i in rows {
-            let row = &all[i];
+            let row = all[i].borrow();
             let time = fields::event_time(row);
             let mut here = Vec::new();
             inputs(agg, row, env, &mut here);
@@ -405,7 +407,12 @@ pub(crate) fn aggregate(
 
 /// One aggregation of a single input (not a wildcard pattern) over `rows`
 /// (indices into `all`).
-fn aggregate_one(agg: &Agg, all: &[Event], rows: &[usize], env: &ExprEnv) -> Value {
+fn aggregate_one<R: std::borrow::Borrow<Event>>(
+    agg: &Agg,
+    all: &[R],
+    rows: &[usize],
+    env: &ExprEnv,
+) -> Value {
     let needs_time = matches!(
         agg.func,
         AggFunc::Earliest | AggFunc::Latest | AggFunc::EarliestTime | AggFunc::LatestTime
@@ -414,7 +421,7 @@ fn aggregate_one(agg: &Agg, all: &[Event], rows: &[usize], env: &ExprEnv) -> Val
     let mut times = Vec::new();
     let mut count = 0_usize;
     for &i in rows {
-        let row = &all[i];
+        let row = all[i].borrow();
         let value = match &agg.input {
             AggInput::Rows => {
                 count += 1;
@@ -649,7 +656,7 @@ pub(crate) fn stats(
     let groups = group(rows, by);
     let mut out = Vec::new();
     if groups.is_empty() && by.is_empty() {
-        let mut row = Event::new();
+        let mut row = Event::default();
         for (name, value) in aggregate(aggs, rows, &[], by, env) {
             if let Some(json) = value.to_json() {
                 row.insert(name, json);
@@ -706,7 +713,7 @@ pub(crate) fn eventstats(aggs: &[Agg], by: &[String], rows: &mut [Event], env: &
         for (name, value) in values {
             match value.to_json() {
                 Some(json) => rows[i].insert(name, json),
-                None => rows[i].remove(&name),
+                None => rows[i].swap_remove(&name),
             };
         }
     }

@@ -6,9 +6,27 @@ use std::cmp::Ordering;
 
 use serde_json::Value as Json;
 
-/// An event or result row: field name → JSON value. A JSON array is a
-/// multivalue field.
-pub type Event = serde_json::Map<String, Json>;
+/// An event or result row: field name → JSON value, in insertion order. A
+/// JSON array is a multivalue field.
+///
+/// Field names are hashed with a fast fixed-seed hasher: rows are looked
+/// up by field name far more often than anything else the engine does.
+pub type Event = indexmap::IndexMap<String, Json, EventHasher>;
+
+/// The hasher of [`Event`] field names.
+pub type EventHasher = foldhash::fast::FixedState;
+
+/// The event of a JSON object, its fields in the same order.
+#[must_use]
+pub fn event_from_object(object: serde_json::Map<String, Json>) -> Event {
+    object.into_iter().collect()
+}
+
+/// The JSON object of an event or result row, its fields in the same order.
+#[must_use]
+pub fn event_into_object(event: Event) -> serde_json::Map<String, Json> {
+    event.into_iter().collect()
+}
 
 /// A value while an expression is evaluated.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,113 @@
+//! Key columns: the text of one field over the rows of a batch's view,
+//! dictionary-encoded. Grouping the rows of a view by several fields then
+//! compares small integers per row instead of looking each field up and
+//! hashing its text, and the column is built once per batch for every
+//! `tstats` that groups by the field.
+
+use std::borrow::Cow;
+
+use foldhash::HashMap;
+use serde_json::Value as Json;
+
+use super::stats;
+
+/// A row without the field (or no row at all).
+pub(crate) const MISSING: u32 = 0;
+
+/// A row whose value is not exactly one text (a multivalue, an empty
+/// array, a null): grouping by codes does not model it.
+pub(crate) const IRREGULAR: u32 = u32::MAX;
+
+/// The texts of one field over the rows of a view: each row's code, and
+/// the distinct texts the codes stand for.
+#[derive(Debug, Default)]
+pub(crate) struct KeyColumn {
+    /// Per row: [`MISSING`], [`IRREGULAR`], or `1 +` the index of its text
+    /// in `texts`.
+    codes: Vec<u32>,
+    texts: Vec<String>,
+    /// The code of each text.
+    known: HashMap<String, u32>,
+}
+
+impl KeyColumn {
+    /// The column of the values of `rows` (`None` where the row lacks the
+    /// field), each read as one group key text ([`stats::value_texts`]).
+    pub(crate) fn build<'r>(rows: impl Iterator<Item = Option<Cow<'r, Json>>>) -> KeyColumn {
+        let mut column = KeyColumn::default();
+        let mut texts = Vec::new();
+        for value in rows {
+            let code = match value {
+                None => MISSING,
+                Some(value) => {
+                    texts.clear();
+                    stats::value_texts(value, &mut texts);
+                    match texts.as_slice() {
+                        [text] => {
+                            if let Some(&code) = column.known.get(text.as_ref()) {
+                                code
+                            } else {
+                                column.texts.push(text.clone().into_owned());
+                                let code = u32::try_from(column.texts.len()).unwrap_or(IRREGULAR);
+                                column.known.insert(text.clone().into_owned(), code);
+                                code
+                            }
+                        }
+                        _ => IRREGULAR,
+                    }
+                }
+            };
+            column.codes.push(code);
+        }
+        column
+    }
+
+    /// The code of row `id`.
+    pub(crate) fn code(&self, id: usize) -> u32 {
+        self.codes.get(id).copied().unwrap_or(MISSING)
+    }
+
+    /// The code of `text`, when a row has it.
+    pub(crate) fn code_of(&self, text: &str) -> Option<u32> {
+        self.known.get(text).copied()
+    }
+
+    /// The text a code other than [`MISSING`] and [`IRREGULAR`] stands
+    /// for.
+    pub(crate) fn text(&self, code: u32) -> &str {
+        code.checked_sub(1)
+            .and_then(|i| self.texts.get(i as usize))
+            .map_or("", String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn equal_texts_share_a_code_and_irregular_values_are_marked() {
+        let values = [
+            Some(json!("a")),
+            None,
+            Some(json!(5)),
+            Some(json!("a")),
+            Some(json!(["x", "y"])),
+            Some(json!("5")),
+            Some(Json::Null),
+        ];
+        let column = KeyColumn::build(values.iter().map(|v| v.as_ref().map(Cow::Borrowed)));
+        let codes: Vec<u32> = (0..values.len()).map(|i| column.code(i)).collect();
+        assert_eq!(codes[0], codes[3]);
+        assert_eq!(codes[1], MISSING);
+        assert_eq!(codes[2], codes[5], "a number and its text group together");
+        assert_eq!(codes[4], IRREGULAR);
+        assert_eq!(codes[6], IRREGULAR);
+        assert_eq!(column.text(codes[0]), "a");
+        assert_eq!(column.text(codes[2]), "5");
+        assert_eq!(column.code(99), MISSING);
+        assert_eq!(column.code_of("a"), Some(codes[0]));
+        assert_eq!(column.code_of("b"), None);
+    }
+}
