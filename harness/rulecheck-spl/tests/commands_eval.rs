@@ -716,6 +716,30 @@ fn tstats_groups_by_key_codes() {
 }
 
 #[test]
+fn tstats_key_filter_through_an_overwritten_aggregate() {
+    // `values(Processes.process) as process` is replaced by the `by`
+    // field `Processes.process` when renamed: the filter on `process`
+    // reads the group's key.
+    let input = [
+        json!({"_time": 100, "Processes.process": "a.exe /x", "Processes.dest": "h1"}),
+        json!({"_time": 200, "Processes.process": "b.exe", "Processes.dest": "h1"}),
+        json!({"_time": 300, "Processes.process": "a.exe /x", "Processes.dest": "h2"}),
+    ];
+    let rows = run(
+        "| tstats count values(Processes.process) as process from datamodel=Endpoint.Processes \
+         by Processes.dest Processes.process | rename Processes.* as * \
+         | search process=\"*/x*\"",
+        &input,
+    );
+    assert_eq!(col(&rows, "dest"), [json!("h1"), json!("h2")]);
+    assert_eq!(
+        col(&rows, "process"),
+        [json!("a.exe /x"), json!("a.exe /x")]
+    );
+    assert_eq!(col(&rows, "count"), [json!(1), json!(1)]);
+}
+
+#[test]
 fn tstats_normalizes_sysmon_and_4688() {
     let input = [
         sysmon1(

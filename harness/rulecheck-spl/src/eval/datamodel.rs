@@ -427,7 +427,10 @@ fn in_form(root: &str, event: &Event) -> bool {
 /// internal fields and the map's fields.
 fn normalized(source: &Source, event: &Event) -> Event {
     let env = ExprEnv { now: 0 };
-    let mut out = Event::default();
+    let mut out = Event::with_capacity_and_hasher(
+        source.fields.len() + 1 + INTERNAL_FIELDS.len(),
+        super::value::EventHasher::default(),
+    );
     if let Some(t) = fields::event_time(event) {
         out.insert("_time".to_owned(), json_number(t));
     }
@@ -505,6 +508,9 @@ pub struct Batch<'e> {
     indexes: std::cell::RefCell<IndexMap>,
     texts: std::cell::RefCell<TextMap>,
     keys: std::cell::RefCell<KeyMap>,
+    /// Whether each event has a dotted field name (and so may be in a
+    /// data model's form), computed on first use.
+    dotted: std::cell::OnceCell<Vec<bool>>,
     /// The raw text of each event, built on first use.
     raws: Vec<std::cell::OnceCell<Cow<'e, str>>>,
 }
@@ -536,6 +542,7 @@ impl<'e> Batch<'e> {
             indexes: std::cell::RefCell::default(),
             texts: std::cell::RefCell::default(),
             keys: std::cell::RefCell::default(),
+            dotted: std::cell::OnceCell::new(),
             raws: events.iter().map(|_| std::cell::OnceCell::new()).collect(),
         }
     }
@@ -561,10 +568,17 @@ impl<'e> Batch<'e> {
         // As [`DataModels::view`] of each event: its own view when in the
         // data model's form, else the first normalization map whose `when`
         // holds, evaluated only on the events its prefilter finds.
+        let dotted = self.dotted.get_or_init(|| {
+            self.events
+                .iter()
+                .map(|e| e.keys().any(|k| k.contains('.')))
+                .collect()
+        });
         let mut views: Vec<Option<Cow<'e, Event>>> = self
             .events
             .iter()
-            .map(|e| in_form(root, e).then_some(Cow::Borrowed(e)))
+            .zip(dotted)
+            .map(|(e, &dotted)| (dotted && in_form(root, e)).then_some(Cow::Borrowed(e)))
             .collect();
         for source in models
             .sources
@@ -691,14 +705,28 @@ impl<'e> Batch<'e> {
 /// Row ids by the lowercase text of each value of `field` in the rows.
 fn row_index<'r>(rows: impl Iterator<Item = Option<&'r Event>>, field: &str) -> RowIndex {
     let mut index = RowIndex::default();
+    let mut lower = String::new();
     for (id, row) in rows.enumerate() {
         let Some(json) = row.and_then(|r| super::fields::get(r, field)) else {
             continue;
         };
         super::fields::any_text(json, &mut |s| {
-            let ids = index.entry(s.to_lowercase()).or_default();
-            if ids.last() != Some(&id) {
-                ids.push(id);
+            // Lowercased into one buffer: a new String only for a new text.
+            lower.clear();
+            if s.is_ascii() {
+                lower.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+            } else {
+                lower.push_str(&s.to_lowercase());
+            }
+            match index.get_mut(lower.as_str()) {
+                Some(ids) => {
+                    if ids.last() != Some(&id) {
+                        ids.push(id);
+                    }
+                }
+                None => {
+                    index.insert(lower.clone(), vec![id]);
+                }
             }
             false
         });

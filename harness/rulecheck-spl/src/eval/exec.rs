@@ -41,7 +41,7 @@ fn row_time(event: &Event) -> Option<Json> {
 
 /// [`materialize`] keeping only the fields in `keep` (and `_time`), in
 /// the event's order.
-fn materialize_only(event: &Event, keep: &std::collections::HashSet<String>) -> Event {
+fn materialize_only(event: &Event, keep: &foldhash::HashSet<String>) -> Event {
     let mut row = Event::default();
     for (name, value) in event {
         if name == "_time" || keep.contains(name) {
@@ -149,7 +149,7 @@ fn eval_in_batch(
 pub(crate) fn search(
     pred: &super::predicate::Pred,
     prefilter: Option<&Prefilter>,
-    keep: Option<&std::collections::HashSet<String>>,
+    keep: Option<&foldhash::HashSet<String>>,
     events: &[Event],
     batch: Option<&Batch<'_>>,
 ) -> Vec<Event> {
@@ -267,12 +267,14 @@ fn tstats_by_codes(
 ) -> Option<Vec<Event>> {
     let d = plan.dataset.as_ref()?;
     // Each `by` field's column, and whether it is indexed by position in
-    // `ids` (the binned `_time`, built for this search) or by view row.
+    // `ids` (built for this search: the binned `_time`, or any field when
+    // few rows are kept) or by view row (the batch's, shared).
+    let few = ids.len() * 8 < views.len();
     let columns: Vec<(std::rc::Rc<KeyColumn>, bool)> = plan
         .by
         .iter()
         .map(|field| {
-            if field == "_time" {
+            if field == "_time" || few {
                 let column = KeyColumn::build(ids.iter().map(|&id| {
                     views[id]
                         .as_deref()
@@ -817,7 +819,7 @@ pub(crate) fn apply_in(
         } => {
             let names: Vec<String> = if list.is_empty() {
                 let mut names: Vec<String> = Vec::new();
-                let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+                let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
                 for row in &rows {
                     for k in row.keys() {
                         if seen.insert(k) {

@@ -9,7 +9,9 @@
 //! anew. A stage whose reads cannot be named (a term over the raw text,
 //! which is built from every field; a wildcard) needs every field.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
+
+use foldhash::HashSet;
 
 use super::fields::{TIME_FIELDS, fill_wildcards, wildcard_captures};
 use super::plan::{Stage, StagePlan};

@@ -29,7 +29,7 @@ pub(crate) struct StagePlan {
     /// For a first search stage, the fields of the events it keeps that
     /// the later stages can read or show ([`super::needed`]); `None` for
     /// all of them.
-    pub(crate) keep_fields: Option<std::collections::HashSet<String>>,
+    pub(crate) keep_fields: Option<foldhash::HashSet<String>>,
 }
 
 /// What a stage does.

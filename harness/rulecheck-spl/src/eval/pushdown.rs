@@ -18,6 +18,14 @@
 //! make the key filter shorter, never wrong. The stages after the last
 //! such filter are left out of the key filter.
 //!
+//! A field is also followed by whether every row certainly has it (the
+//! `by` fields do): a `rename` from such a field replaces the value of
+//! its target, so an aggregate overwritten from a `by` field
+//! (`values(Processes.process) as process … by Processes.process |
+//! rename Processes.* as *`) no longer depends on the rows. That needs
+//! every name a row may have to be known, to see which fields a wildcard
+//! renames onto the same target.
+//!
 //! A second pass follows, on the key row alone (whose fields are the `by`
 //! fields, all known), which `by` fields each field comes from, so that
 //! groups agreeing on the ones the filters read are decided once
@@ -34,6 +42,11 @@ use super::stats::{self, Agg};
 /// The fields whose values may depend on aggregates.
 struct Taint {
     fields: HashSet<String>,
+    /// Fields every row certainly has.
+    present: HashSet<String>,
+    /// Every name a row may have; `None` once a stage writes fields it
+    /// cannot name.
+    known: Option<HashSet<String>>,
 }
 
 impl Taint {
@@ -53,6 +66,84 @@ impl Taint {
         if self.any(from) {
             self.fields.insert(to.to_owned());
         }
+        self.may_have(to);
+    }
+
+    /// After a stage may have written `name` (or removed it).
+    fn may_have(&mut self, name: &str) {
+        self.present.remove(name);
+        if let Some(known) = &mut self.known {
+            known.insert(name.to_owned());
+        }
+    }
+
+    /// `rename from AS to` without wildcards: the target takes the
+    /// source's value (and taint) when every row has the source.
+    fn rename_exact(&mut self, from: &str, to: &str) {
+        if !self.present.contains(from) {
+            self.write(to, &[from.to_owned()]);
+            return;
+        }
+        if self.is_tainted(from) {
+            self.fields.insert(to.to_owned());
+        } else {
+            self.fields.remove(to);
+        }
+        self.present.remove(from);
+        self.present.insert(to.to_owned());
+        if let Some(known) = &mut self.known {
+            known.insert(to.to_owned());
+        }
+    }
+
+    /// `rename from AS to` with wildcards, when every name is known and no
+    /// field is both renamed and renamed onto (`false` otherwise): each field it matches moves to its new name
+    /// once, replacing the target's value. A target is tainted when a
+    /// field renamed onto it is, or when it was and no field that every
+    /// row has replaces it.
+    fn rename_known(&mut self, from: &str, to: &str) -> bool {
+        let Some(known) = &self.known else {
+            return false;
+        };
+        let mut moves: Vec<(String, String)> = known
+            .iter()
+            .filter_map(|name| {
+                wildcard_captures(from, name).map(|c| (name.clone(), fill_wildcards(to, &c)))
+            })
+            .collect();
+        moves.sort();
+        // A field both renamed and renamed onto: which value ends where
+        // depends on the order of the row's fields.
+        if moves.iter().any(|(_, t)| moves.iter().any(|(s, _)| s == t)) {
+            self.known = None;
+            return false;
+        }
+        let mut targets: Vec<String> = moves.iter().map(|(_, t)| t.clone()).collect();
+        targets.sort();
+        targets.dedup();
+        let mut tainted = Vec::new();
+        let mut present = Vec::new();
+        for target in targets {
+            let sources = || moves.iter().filter(|(_, t)| *t == target).map(|(s, _)| s);
+            let replaced = sources().any(|s| self.present.contains(s));
+            if sources().any(|s| self.is_tainted(s)) || (!replaced && self.is_tainted(&target)) {
+                tainted.push(target.clone());
+            }
+            if replaced {
+                present.push(target);
+            }
+        }
+        for (source, target) in &moves {
+            self.fields.remove(target);
+            self.present.remove(source);
+            self.present.remove(target);
+        }
+        self.fields.extend(tainted);
+        self.present.extend(present);
+        if let Some(known) = &mut self.known {
+            known.extend(moves.into_iter().map(|(_, t)| t));
+        }
+        true
     }
 }
 
@@ -80,11 +171,15 @@ pub(crate) fn key_filter(
     if by.is_empty() {
         return None;
     }
+    let outputs = stats::output_names(aggs)?;
     let mut taint = Taint {
-        fields: stats::output_names(aggs)?
-            .into_iter()
+        fields: outputs
+            .iter()
             .filter(|name| !by.contains(name))
+            .cloned()
             .collect(),
+        present: by.iter().cloned().collect(),
+        known: Some(outputs.into_iter().chain(by.iter().cloned()).collect()),
     };
     let mut last_filter = None;
     for (i, plan) in following.iter().enumerate() {
@@ -229,38 +324,36 @@ fn propagate(stage: &Stage, taint: &mut Taint) -> bool {
                 } else {
                     taint.fields.remove(field);
                 }
+                taint.may_have(field);
             }
             true
         }
-        Stage::Rename(pairs) => {
-            for (from, to) in pairs {
-                if from.contains('*') {
-                    // A renamed value may be renamed again by the same
-                    // pattern (`rename * as x*`): follow it to a fixed point.
-                    let mut settled = false;
-                    for _ in 0..8 {
-                        let renamed: Vec<String> = taint
-                            .fields
-                            .iter()
-                            .filter_map(|name| wildcard_captures(from, name))
-                            .map(|captures| fill_wildcards(to, &captures))
-                            .filter(|name| !taint.fields.contains(name))
-                            .collect();
-                        if renamed.is_empty() {
-                            settled = true;
-                            break;
-                        }
-                        taint.fields.extend(renamed);
-                    }
-                    if !settled {
-                        return false;
-                    }
-                } else {
-                    taint.write(to, std::slice::from_ref(from));
+        Stage::Rename(pairs) => pairs.iter().all(|(from, to)| {
+            if !from.contains('*') {
+                taint.rename_exact(from, to);
+                return true;
+            }
+            if taint.rename_known(from, to) {
+                return true;
+            }
+            // A renamed value may be renamed again by the same pattern
+            // (`rename * as x*`): follow it to a fixed point.
+            taint.present.clear();
+            for _ in 0..8 {
+                let renamed: Vec<String> = taint
+                    .fields
+                    .iter()
+                    .filter_map(|name| wildcard_captures(from, name))
+                    .map(|captures| fill_wildcards(to, &captures))
+                    .filter(|name| !taint.fields.contains(name))
+                    .collect();
+                if renamed.is_empty() {
+                    return true;
                 }
+                taint.fields.extend(renamed);
             }
-            true
-        }
+            false
+        }),
         Stage::Convert { conversions, .. } => {
             for c in conversions {
                 if c.field.contains('*') {
@@ -294,14 +387,25 @@ fn propagate(stage: &Stage, taint: &mut Taint) -> bool {
         }
         // Each of these changes only the fields it names, from themselves,
         // or removes fields.
-        Stage::Makemv { .. } | Stage::Fields { .. } | Stage::Table(_) => true,
+        Stage::Makemv { field, .. } => {
+            taint.may_have(field);
+            true
+        }
+        Stage::Fields { .. } | Stage::Table(_) => {
+            // Which fields remain is not followed: none is certain.
+            taint.present.clear();
+            true
+        }
         // Filling named fields with a constant; without names it fills the
         // fields of every row, which is not row-local.
         Stage::Fillnull { fields, .. } => !fields.is_empty(),
         // These write fields whose names depend on the data: from an
         // untainted input, the values they write are untainted too.
-        Stage::Spath { input, .. } => !taint.is_tainted(input),
-        Stage::Iplocation { field, .. } => !taint.is_tainted(field),
+        Stage::Spath { input, .. } | Stage::Iplocation { field: input, .. } => {
+            taint.known = None;
+            taint.present.clear();
+            !taint.is_tainted(input)
+        }
         _ => false,
     }
 }
@@ -395,6 +499,30 @@ mod tests {
             key_filter_len("| stats count by host | eval count=host | search count=a"),
             Some(2)
         );
+        // A wildcard rename moves each field once: `xhost` is the host,
+        // and no row has `xxcount`.
+        assert_eq!(
+            key_filter_len("| stats count by host | rename * as x* | search xhost=a"),
+            Some(2)
+        );
+        assert_eq!(
+            key_filter_len("| stats count by host | rename * as x* | search xxcount=1"),
+            Some(2)
+        );
+        // A `by` field renamed onto an aggregate replaces it: every row
+        // has the `by` field.
+        assert_eq!(
+            key_filter_len("| stats count by host | rename host as count | search count=a"),
+            Some(2)
+        );
+        assert_eq!(
+            key_filter_len(
+                "| tstats count values(Processes.process) as process \
+                 from datamodel=Endpoint.Processes by Processes.dest Processes.process \
+                 | rename Processes.* as * | search process=\"*x*\" | table dest"
+            ),
+            Some(2)
+        );
         // The filter stops at the first stage that is not row-local.
         assert_eq!(
             key_filter_len("| stats count by host | search host=a | sort count | search host=b"),
@@ -446,11 +574,13 @@ mod tests {
             "| stats count by host | where count > 1",
             "| stats count by host | eval x=count | search x=1",
             "| stats count by host | rename count as c | search c=1",
-            // `host` may keep its value when renamed onto `count`.
-            "| stats count by host | rename host as count | search count=a",
-            // A wildcard rename may move a value twice.
+            // `x` may not be there to replace `count`.
+            "| stats count values(x) as x by host | rename x as count | search count=a",
+            // `count` renamed onto `host`, then moved on: which value ends
+            // in `h` depends on the order of the row's fields.
+            "| stats count by host | rename count as host | search host=a",
+            "| stats count by host | rename *t as h* | search hcoun=1",
             "| stats count by host | rename * as x* | search xcount=1",
-            "| stats count by host | rename * as x* | search xxcount=1",
             // Names that depend on the rows.
             "| stats values(*) as * by host | search host=a",
             // A term reads the raw text, made of every field.
@@ -463,10 +593,12 @@ mod tests {
         ] {
             assert_eq!(key_filter_len(query), None, "{query}");
         }
-        // Where a wildcard rename's taint does not settle, the analysis
-        // gives up even for an untainted field.
+        // Where the names a row may have are not known, a wildcard rename
+        // whose taint does not settle gives up even for an untainted field.
         assert_eq!(
-            key_filter_len("| stats count by host | rename * as x* | search xhost=a"),
+            key_filter_len(
+                "| stats count by host | spath input=host | rename * as x* | search xhost=a"
+            ),
             None
         );
     }
