@@ -740,6 +740,62 @@ fn tstats_key_filter_through_an_overwritten_aggregate() {
 }
 
 #[test]
+fn tstats_join_leaves_out_groups_the_other_side_lacks() {
+    // Either side of the `join` runs first; over a batch, the other side's
+    // `tstats` groups only the rows whose `by` text the first side has.
+    let input = [
+        json!({"_time": 100, "Processes.process_guid": "{A}", "Processes.parent_process_guid": "{P}",
+               "Processes.process_name": "cmd.exe", "Processes.dest": "h1"}),
+        json!({"_time": 200, "Processes.process_guid": "{B}", "Processes.parent_process_guid": "{A}",
+               "Processes.process_name": "whoami.exe", "Processes.dest": "h1"}),
+        json!({"_time": 300, "Processes.process_guid": "{C}", "Processes.parent_process_guid": "{Q}",
+               "Processes.process_name": "calc.exe", "Processes.dest": "h2"}),
+        json!({"_time": 400, "Processes.process_guid": "{D}", "Processes.parent_process_guid": "{B}",
+               "Processes.process_name": ["x.exe", "y.exe"], "Processes.dest": "h2"}),
+    ];
+    let sub = "[| tstats count as children from datamodel=Endpoint.Processes \
+               by Processes.parent_process_guid Processes.process_name \
+               | rename Processes.* as * | rename parent_process_guid as guid]";
+    // The subsearch has no prefilter and the main search has one: the main
+    // search runs first, and its rows narrow the subsearch.
+    let rows = run(
+        &format!(
+            "| tstats count from datamodel=Endpoint.Processes \
+             where Processes.process_name=cmd.exe by Processes.process_guid Processes.dest \
+             | rename Processes.process_guid as guid | join guid {sub}"
+        ),
+        &input,
+    );
+    assert_eq!(col(&rows, "guid"), [json!("{A}")]);
+    assert_eq!(col(&rows, "process_name"), [json!("whoami.exe")]);
+    // The main search has no prefilter: the subsearch runs first, and its
+    // rows narrow the main search (`max=0`: every match).
+    let rows = run(
+        &format!(
+            "| tstats count from datamodel=Endpoint.Processes by Processes.process_guid \
+             | rename Processes.* as * | eval guid=process_guid | join max=0 guid {sub}"
+        ),
+        &input,
+    );
+    // (`eval` copies the join field from a `by` field.)
+    assert_eq!(
+        col(&rows, "guid"),
+        [json!("{A}"), json!("{B}"), json!("{B}")]
+    );
+    let rows = run(
+        &format!(
+            "| tstats count from datamodel=Endpoint.Processes by Processes.process_guid \
+             | rename Processes.process_guid as guid | join max=0 guid {sub}"
+        ),
+        &input,
+    );
+    assert_eq!(
+        col(&rows, "guid"),
+        [json!("{A}"), json!("{B}"), json!("{B}")]
+    );
+}
+
+#[test]
 fn tstats_normalizes_sysmon_and_4688() {
     let input = [
         sysmon1(

@@ -95,7 +95,7 @@ pub(crate) fn is_streaming(stage: &Stage) -> bool {
 /// The rows a generating stage makes from the input events; `None` when the
 /// stage does not generate.
 pub(crate) fn generate(stage: &Stage, events: &[Event], ctx: &Context) -> Option<Vec<Event>> {
-    generate_in(stage, events, ctx, None)
+    generate_in(stage, events, ctx, None, None)
 }
 
 /// [`generate`] reading the data model views of `batch` (computed once per
@@ -105,11 +105,12 @@ pub(crate) fn generate_in(
     events: &[Event],
     ctx: &Context,
     batch: Option<&Batch<'_>>,
+    only: Option<&JoinFilter>,
 ) -> Option<Vec<Event>> {
     match stage {
         Stage::Search(pred) => Some(search(pred, None, None, events, batch)),
         Stage::Tstats(plan) => Some(match batch {
-            Some(batch) => tstats_batch(plan, batch, ctx),
+            Some(batch) => tstats_batch(plan, batch, ctx, only),
             None => tstats(plan, events, ctx),
         }),
         Stage::Inputlookup { rows, filter } => Some(
@@ -179,7 +180,39 @@ pub(crate) fn search(
         .collect()
 }
 
-fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Event> {
+/// The texts that the `by` fields of a `tstats` (by position) must hold for
+/// its groups to matter: those the rows on the other side of a `join` have
+/// in the fields the groups' texts reach it in.
+pub(crate) type JoinFilter = Vec<(usize, foldhash::HashSet<String>)>;
+
+/// The [`JoinFilter`] of a `tstats` whose `by` fields reach a `join` as
+/// `origins` ([`TstatsPlan::join_origins`]), from the rows on the join's
+/// other side (the text each holds, as [`join`] reads it); `None` when no
+/// `by` field reaches it.
+pub(crate) fn join_filter(origins: &[(String, usize)], rows: &[Event]) -> Option<JoinFilter> {
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        origins
+            .iter()
+            .map(|(field, position)| {
+                let texts = rows
+                    .iter()
+                    .filter_map(|row| fields::value(row, field).texts().into_iter().next())
+                    .collect();
+                (*position, texts)
+            })
+            .collect(),
+    )
+}
+
+fn tstats_batch(
+    plan: &TstatsPlan,
+    batch: &Batch<'_>,
+    ctx: &Context,
+    only: Option<&JoinFilter>,
+) -> Vec<Event> {
     let Some(d) = &plan.dataset else {
         return tstats(plan, batch.events, ctx);
     };
@@ -199,10 +232,23 @@ fn tstats_batch(plan: &TstatsPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Even
         ),
         None => (0..views.len()).collect(),
     };
-    let ids: Vec<usize> = ids
+    let mut ids: Vec<usize> = ids
         .into_iter()
         .filter(|&id| views[id].as_deref().is_some_and(keep))
         .collect();
+    // Rows whose `by` text the other side of a `join` lacks cannot match
+    // (a multivalue may; a missing value is the fill text).
+    for (position, texts) in only.into_iter().flatten() {
+        let column = batch.key_column(&ctx.datamodels, &d.model, &d.root, &plan.by[*position]);
+        let allowed: foldhash::HashSet<u32> =
+            texts.iter().filter_map(|t| column.code_of(t)).collect();
+        let fill = plan.fillnull.as_ref().is_some_and(|f| texts.contains(f));
+        ids.retain(|&id| match column.code(id) {
+            IRREGULAR => true,
+            MISSING => fill,
+            code => allowed.contains(&code),
+        });
+    }
     if !plan.by.is_empty()
         && let Some(out) = tstats_by_codes(plan, &views, &ids, batch, ctx)
     {
@@ -965,7 +1011,9 @@ pub(crate) fn apply_in(
                 // Nothing to join: the subsearch cannot add rows.
                 return rows;
             }
-            let right = sub.run_in(events, ctx, batch).unwrap_or_default();
+            let right = sub
+                .run_filtered(events, ctx, batch, |origins| join_filter(origins, &rows))
+                .unwrap_or_default();
             join(*kind, keys, *max, rows, &right)
         }
         Stage::Iplocation {

@@ -152,7 +152,25 @@ impl Search {
         ctx: &Context,
         batch: Option<&Batch<'_>>,
     ) -> Result<Vec<Event>, RunError> {
+        self.run_filtered(events, ctx, batch, |_| None)
+    }
+
+    /// [`Search::run_in`], its first `tstats` (over a batch) leaving out
+    /// the groups that `only` (given the `tstats`'s
+    /// [`plan::TstatsPlan::join_origins`]) says cannot match the other
+    /// side of the `join` the search's rows go to.
+    fn run_filtered(
+        &self,
+        events: &[Event],
+        ctx: &Context,
+        batch: Option<&Batch<'_>>,
+        only: impl FnOnce(&[(String, usize)]) -> Option<exec::JoinFilter>,
+    ) -> Result<Vec<Event>, RunError> {
         let (first, rest) = self.stages.split_first().ok_or(RunError::Empty)?;
+        let origins = match &first.stage {
+            plan::Stage::Tstats(t) if batch.is_some() => t.join_origins.as_slice(),
+            _ => &[],
+        };
         // An inner `join` leaves no rows when either side has none, so the
         // side expected to be cheaper runs first: the subsearch (as Splunk
         // runs subsearches before the main search) when its first stage has
@@ -180,7 +198,10 @@ impl Search {
                 }
                 return Ok(rows);
             }
-            let mut rows = Self::first_rows(first, events, ctx, batch);
+            // The main search's groups that cannot match the subsearch's
+            // rows are left out.
+            let only = exec::join_filter(origins, &right);
+            let mut rows = Self::first_rows(first, events, ctx, batch, only.as_ref());
             for (i, stage) in rest.iter().enumerate() {
                 rows = match &stage.stage {
                     plan::Stage::Join {
@@ -191,7 +212,14 @@ impl Search {
             }
             return Ok(rows);
         }
-        let mut rows = Self::first_rows(first, events, ctx, batch);
+        // With an inner `join` of its own, the origins are the ones its
+        // rows reach that `join` with.
+        let only = if first_inner_join.is_none() {
+            only(origins)
+        } else {
+            None
+        };
+        let mut rows = Self::first_rows(first, events, ctx, batch, only.as_ref());
         for stage in rest {
             rows = exec::apply_in(&stage.stage, rows, events, ctx, batch);
         }
@@ -205,6 +233,7 @@ impl Search {
         events: &[Event],
         ctx: &Context,
         batch: Option<&Batch<'_>>,
+        only: Option<&exec::JoinFilter>,
     ) -> Vec<Event> {
         if let plan::Stage::Search(pred) = &first.stage {
             return exec::search(
@@ -215,7 +244,7 @@ impl Search {
                 batch,
             );
         }
-        let generated = exec::generate_in(&first.stage, events, ctx, batch);
+        let generated = exec::generate_in(&first.stage, events, ctx, batch, only);
         match generated {
             Some(rows) => rows,
             None => exec::apply_in(
@@ -255,6 +284,7 @@ impl Search {
                         plan.prefilter = None;
                         plan.reads = None;
                         plan.key_filter = None;
+                        plan.join_origins.clear();
                     }
                     plan::Stage::Stats { key_filter, .. } => *key_filter = None,
                     plan::Stage::Lookup(plan) => plan.indexed = false,

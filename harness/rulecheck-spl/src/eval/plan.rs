@@ -198,6 +198,12 @@ pub(crate) struct TstatsPlan {
     /// The stages after the `tstats` that decide from a group's key whether
     /// its row survives ([`super::pushdown`]).
     pub(crate) key_filter: Option<super::pushdown::KeyFilter>,
+    /// The fields of the rows that reach the first inner `join` after the
+    /// `tstats` (or, for a subsearch's, the join's rows of the subsearch),
+    /// with the position of the `by` field whose text each holds
+    /// ([`super::pushdown::join_origins`]): the rows on the other side of
+    /// the `join` tell which groups can match.
+    pub(crate) join_origins: Vec<(String, usize)>,
 }
 
 fn option<'a>(options: &'a [CommandOption], key: &str) -> Option<&'a Word> {
@@ -301,7 +307,43 @@ pub(crate) fn compile_commands(
             _ => {}
         }
     }
+    trace_join_keys(&mut out);
     out
+}
+
+/// Set the [`TstatsPlan::join_origins`] of the `tstats` that start a
+/// subsearch of a `join` (none when the subsearch has a `join` of its own,
+/// whose origins the subsearch's compilation set), and of a first `tstats`
+/// followed by an inner `join`.
+fn trace_join_keys(out: &mut [StagePlan]) {
+    let first_inner = out.iter().position(|s| {
+        matches!(
+            s.stage,
+            Stage::Join {
+                kind: JoinKind::Inner,
+                ..
+            }
+        )
+    });
+    for plan in out.iter_mut() {
+        if let Stage::Join { fields, sub, .. } = &mut plan.stage
+            && let Some((head, rest)) = sub.stages.split_first_mut()
+            && let Stage::Tstats(t) = &mut head.stage
+        {
+            let stages = rest.iter().map(|s| &s.stage);
+            t.join_origins = super::pushdown::join_origins(&t.by, &t.aggs, stages, fields);
+        }
+    }
+    if let Some(at) = first_inner.filter(|&at| at > 0) {
+        let (head, rest) = out.split_at_mut(1);
+        let (between, rest) = rest.split_at(at - 1);
+        if let (Stage::Tstats(t), Some(Stage::Join { fields, .. })) =
+            (&mut head[0].stage, rest.first().map(|s| &s.stage))
+        {
+            let stages = between.iter().map(|s| &s.stage);
+            t.join_origins = super::pushdown::join_origins(&t.by, &t.aggs, stages, fields);
+        }
+    }
 }
 
 #[allow(clippy::too_many_lines)]
@@ -873,6 +915,7 @@ fn tstats(
         prefilter,
         reads,
         key_filter: None,
+        join_origins: Vec::new(),
         aggs,
         by,
         span: span_value,

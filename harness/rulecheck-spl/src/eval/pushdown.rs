@@ -410,6 +410,181 @@ fn propagate(stage: &Stage, taint: &mut Taint) -> bool {
     }
 }
 
+/// For each of `fields` after the row-local `stages` that follow an
+/// aggregation by `by` with `aggs`: the position of the `by` field whose
+/// text it holds in every row that has it, where that is certain (the
+/// field is a `by` field other than `_time`, moved by renames alone).
+/// Fields it cannot tell are left out; a stage that is not row-local, or
+/// writes names it cannot tell, leaves none.
+///
+/// An inner `join` on such a field needs only the groups whose `by` text
+/// is one the other side has: the others cannot match.
+pub(crate) fn join_origins<'s>(
+    by: &[String],
+    aggs: &[Agg],
+    stages: impl IntoIterator<Item = &'s Stage>,
+    fields: &[String],
+) -> Vec<(String, usize)> {
+    let Some(outputs) = stats::output_names(aggs) else {
+        return Vec::new();
+    };
+    let mut trace = Origins {
+        origin: by
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| *f != "_time")
+            .map(|(i, f)| (f.clone(), i))
+            .collect(),
+        present: by.iter().cloned().collect(),
+        known: outputs.into_iter().chain(by.iter().cloned()).collect(),
+    };
+    for stage in stages {
+        if filter_reads(stage).is_none() && !trace.follow(stage) {
+            return Vec::new();
+        }
+    }
+    fields
+        .iter()
+        .filter_map(|f| trace.origin.get(f).map(|&i| (f.clone(), i)))
+        .collect()
+}
+
+/// What [`join_origins`] follows through the stages.
+struct Origins {
+    /// Fields that hold the text of the `by` field at a position, or are
+    /// missing.
+    origin: std::collections::HashMap<String, usize>,
+    /// Fields every row certainly has.
+    present: HashSet<String>,
+    /// Every name a row may have.
+    known: HashSet<String>,
+}
+
+impl Origins {
+    /// After a stage may have written `name`.
+    fn written(&mut self, name: &str) {
+        self.origin.remove(name);
+        self.present.remove(name);
+        self.known.insert(name.to_owned());
+    }
+
+    /// Follow a row-local stage that filters nothing; `false` for any
+    /// other stage.
+    fn follow(&mut self, stage: &Stage) -> bool {
+        match stage {
+            Stage::Eval(assignments) => {
+                for (field, e) in assignments {
+                    // `x = y` copies a field every row has.
+                    let copied = match e {
+                        CExpr::Field(source) if self.present.contains(source) => {
+                            Some(self.origin.get(source).copied())
+                        }
+                        _ => None,
+                    };
+                    self.written(field);
+                    if let Some(origin) = copied {
+                        if let Some(i) = origin {
+                            self.origin.insert(field.clone(), i);
+                        }
+                        self.present.insert(field.clone());
+                    }
+                }
+            }
+            Stage::Rename(pairs) => {
+                for (from, to) in pairs {
+                    if !self.rename(from, to) {
+                        return false;
+                    }
+                }
+            }
+            Stage::Convert { conversions, .. } => {
+                for c in conversions {
+                    if c.field.contains('*') {
+                        return false;
+                    }
+                    self.written(c.alias.as_deref().unwrap_or(&c.field));
+                }
+            }
+            Stage::Lookup(plan) => {
+                for (_, field) in &plan.outputs {
+                    self.written(field);
+                }
+            }
+            Stage::Rex { re, .. } => {
+                for name in re.group_names() {
+                    self.written(&name);
+                }
+            }
+            Stage::Sed { field, .. } | Stage::Makemv { field, .. } => self.written(field),
+            Stage::Bin { alias, .. } => self.written(alias),
+            Stage::Fillnull { fields, .. } if !fields.is_empty() => {
+                for field in fields {
+                    self.written(field);
+                }
+            }
+            // Removing fields keeps "holds the text or is missing".
+            Stage::Fields { .. } | Stage::Table(_) => self.present.clear(),
+            _ => return false,
+        }
+        true
+    }
+
+    /// `rename from AS to`; `false` when a field is both renamed and
+    /// renamed onto.
+    fn rename(&mut self, from: &str, to: &str) -> bool {
+        let mut moves: Vec<(String, String)> = if from.contains('*') {
+            self.known
+                .iter()
+                .filter_map(|name| {
+                    wildcard_captures(from, name).map(|c| (name.clone(), fill_wildcards(to, &c)))
+                })
+                .collect()
+        } else if self.known.contains(from) {
+            vec![(from.to_owned(), to.to_owned())]
+        } else {
+            Vec::new()
+        };
+        moves.sort();
+        if moves.iter().any(|(_, t)| moves.iter().any(|(s, _)| s == t)) {
+            return false;
+        }
+        let mut targets: Vec<String> = moves.iter().map(|(_, t)| t.clone()).collect();
+        targets.sort();
+        targets.dedup();
+        let mut updates = Vec::new();
+        for target in targets {
+            let sources: Vec<&String> = moves
+                .iter()
+                .filter(|(_, t)| *t == target)
+                .map(|(s, _)| s)
+                .collect();
+            // One source every row has: the target is replaced by it.
+            let origin = match sources.as_slice() {
+                [source] if self.present.contains(*source) => {
+                    Some((self.origin.get(*source).copied(), true))
+                }
+                _ => None,
+            };
+            updates.push((target, origin));
+        }
+        for (source, _) in &moves {
+            self.present.remove(source);
+        }
+        for (target, origin) in updates {
+            self.written(&target);
+            if let Some((origin, present)) = origin {
+                if let Some(i) = origin {
+                    self.origin.insert(target.clone(), i);
+                }
+                if present {
+                    self.present.insert(target);
+                }
+            }
+        }
+        true
+    }
+}
+
 /// The fields a search expression reads.
 pub(crate) fn pred_reads(pred: &Pred, out: &mut Vec<String>) {
     match pred {
@@ -566,6 +741,65 @@ mod tests {
             key_reads("| stats count by a b c | eval d=c, c=a | search d=1"),
             Some(vec![2])
         );
+    }
+
+    /// Join fields with the `by` position each comes from.
+    type Origins = Vec<(String, usize)>;
+
+    /// The join origins of the first `tstats` of `query`, and of the first
+    /// `tstats` of its first `join`'s subsearch.
+    fn origins(query: &str) -> (Origins, Origins) {
+        let search = compile_str(query, &Macros::new(), &Context::new(0))
+            .unwrap_or_else(|d| panic!("{query}: {d:#?}"));
+        let of = |stages: &[super::super::plan::StagePlan]| match stages.first().map(|s| &s.stage) {
+            Some(Stage::Tstats(t)) => t.join_origins.clone(),
+            _ => Vec::new(),
+        };
+        let sub = search.stages.iter().find_map(|s| match &s.stage {
+            Stage::Join { sub, .. } => Some(of(&sub.stages)),
+            _ => None,
+        });
+        (of(&search.stages), sub.unwrap_or_default())
+    }
+
+    #[test]
+    fn join_fields_traced_to_by_fields() {
+        let tstats = "| tstats count values(Processes.process) as process \
+                      from datamodel=Endpoint.Processes by _time span=1h Processes.dest \
+                      Processes.process_guid Processes.process";
+        let sub = "[| tstats count from datamodel=Endpoint.Processes \
+                   by Processes.parent_process_guid | rename Processes.* as * \
+                   | rename parent_process_guid as guid | search guid=*]";
+        let (main, sub_origins) = origins(&format!(
+            "{tstats} | rename Processes.* as * | rename process_guid as guid \
+             | where dest!=\"x\" | join _time guid process {sub}"
+        ));
+        // `_time` is binned; `process`, the aggregate's name, is replaced
+        // by the `by` field renamed onto it.
+        assert_eq!(main, [("guid".to_owned(), 2), ("process".to_owned(), 3)]);
+        assert_eq!(sub_origins, [("guid".to_owned(), 0)]);
+        // A field written by `eval`, a stage that is not row-local, a left
+        // join (the main search keeps rows without a match).
+        // `eval` copying a field every row has.
+        let (main, _) = origins(&format!(
+            "{tstats} | rename Processes.* as * | eval guid=process_guid, x=1 | join guid {sub}"
+        ));
+        assert_eq!(main, [("guid".to_owned(), 2)]);
+        for query in [
+            format!(
+                "{tstats} | rename Processes.* as * | eval guid=lower(process_guid) | join guid {sub}"
+            ),
+            format!("{tstats} | rename Processes.process_guid as guid | head 5 | join guid {sub}"),
+            format!("{tstats} | rename Processes.process_guid as guid | join type=left guid {sub}"),
+        ] {
+            assert_eq!(origins(&query).0, [], "{query}");
+        }
+        // A subsearch with a `join` of its own.
+        let nested = "[| tstats count from datamodel=Endpoint.Processes \
+                      by Processes.parent_process_guid | rename Processes.* as * \
+                      | join parent_process_guid [search kind=parent]]";
+        let (_, sub_origins) = origins(&format!("kind=child | join guid {nested}"));
+        assert_eq!(sub_origins, []);
     }
 
     #[test]
