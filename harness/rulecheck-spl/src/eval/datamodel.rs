@@ -58,6 +58,9 @@ struct Source {
     /// Each field with the root's prefix (`Processes.process_name`) and
     /// its expression.
     fields: Vec<(String, CExpr)>,
+    /// For each field, the earlier field with the same expression text,
+    /// whose value it copies.
+    same_as: Vec<Option<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -262,13 +265,21 @@ impl DataModels {
                 }
             };
             let mut source_fields = Vec::new();
+            let mut texts: Vec<&str> = Vec::new();
+            let mut same_as = Vec::new();
             for (field, value) in &s.fields {
                 let Some(text) = value.as_str() else {
                     errors.push(error(format!("{what}: field `{field}` is not a string")));
                     continue;
                 };
                 match parse_expr(text, &format!("{what}, field `{field}`")) {
-                    Ok(e) => source_fields.push((format!("{}.{field}", plan.root), e)),
+                    Ok(e) => {
+                        source_fields.push((format!("{}.{field}", plan.root), e));
+                        // `random()` is the one function whose value may differ.
+                        let copy = !text.contains("random(");
+                        same_as.push(texts.iter().position(|t| copy && t.trim() == text.trim()));
+                        texts.push(text);
+                    }
                     Err(e) => errors.push(e),
                 }
             }
@@ -279,6 +290,7 @@ impl DataModels {
                 prefilter: super::prefilter::Prefilter::of(&when),
                 when,
                 fields: source_fields,
+                same_as,
             });
         }
         if errors.is_empty() {
@@ -439,8 +451,18 @@ fn normalized(source: &Source, event: &Event) -> Event {
             out.insert((*name).to_owned(), v.clone());
         }
     }
-    for (field, e) in &source.fields {
-        if let Some(json) = field_value(e, event, &env) {
+    // Fields with the same expression (`process_name` and
+    // `process_exec`) are computed once.
+    let mut values: Vec<Option<Json>> = Vec::with_capacity(source.fields.len());
+    for ((_, e), same) in source.fields.iter().zip(&source.same_as) {
+        let value = match same {
+            Some(j) => values.get(*j).cloned().flatten(),
+            None => field_value(e, event, &env),
+        };
+        values.push(value);
+    }
+    for ((field, _), value) in source.fields.iter().zip(values) {
+        if let Some(json) = value {
             out.insert(field.clone(), json);
         }
     }
@@ -477,6 +499,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn batch_reads_fields_as_fields_get_does() {
+        let events: Vec<Event> = [
+            serde_json::json!({"a": 1, "b.c": "top", "n": null}),
+            serde_json::json!({"b": {"c": "nested"}, "a": "x"}),
+            serde_json::json!({"z": [1, 2], "a": null}),
+            serde_json::json!({}),
+        ]
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
+        .collect();
+        let batch = Batch::new(&events);
+        for field in ["a", "b.c", "b", "n", "z", "missing", "b.missing"] {
+            let read: Vec<Option<&Json>> = batch.event_values(field).collect();
+            let expected: Vec<Option<&Json>> =
+                events.iter().map(|e| fields::get(e, field)).collect();
+            assert_eq!(read, expected, "{field}");
+        }
+    }
+
+    #[test]
     fn builtin_definitions_load() {
         let loaded = DataModels::from_toml(BUILTIN_MODELS, BUILTIN_NORMALIZATION);
         assert!(loaded.is_ok(), "{:#?}", loaded.err());
@@ -511,12 +553,50 @@ pub struct Batch<'e> {
     /// Whether each event has a dotted field name (and so may be in a
     /// data model's form), computed on first use.
     dotted: std::cell::OnceCell<Vec<bool>>,
+    /// Where each top-level field is in each event, built on first use.
+    slots: std::cell::OnceCell<FieldSlots>,
     /// The raw text of each event, built on first use.
     raws: Vec<std::cell::OnceCell<Cow<'e, str>>>,
 }
 
 /// The text columns of a batch's views and events, keyed as [`IndexMap`].
 type TextMap = std::collections::HashMap<(String, String, String), std::rc::Rc<TextColumn>>;
+
+/// Where each top-level field name is in each event of a batch: a column
+/// of entry positions per name, built in one pass over the events' names,
+/// so that reading a field over every event needs no lookup by name.
+#[derive(Debug)]
+struct FieldSlots {
+    /// Per name, each event's entry position ([`FieldSlots::ABSENT`] when
+    /// the event lacks it).
+    slots: foldhash::HashMap<String, Vec<u32>>,
+}
+
+impl FieldSlots {
+    const ABSENT: u32 = u32::MAX;
+
+    fn new(events: &[Event]) -> FieldSlots {
+        let mut slots: foldhash::HashMap<String, Vec<u32>> = foldhash::HashMap::default();
+        for (id, event) in events.iter().enumerate() {
+            for (position, name) in event.keys().enumerate() {
+                let position = u32::try_from(position).unwrap_or(Self::ABSENT);
+                if let Some(column) = slots.get_mut(name.as_str()) {
+                    column[id] = position;
+                } else {
+                    let mut column = vec![Self::ABSENT; events.len()];
+                    column[id] = position;
+                    slots.insert(name.clone(), column);
+                }
+            }
+        }
+        FieldSlots { slots }
+    }
+
+    /// The positions of `name`, when an event has it.
+    fn of(&self, name: &str) -> Option<&[u32]> {
+        self.slots.get(name).map(Vec::as_slice)
+    }
+}
 
 /// The key columns of a batch's views, keyed as [`IndexMap`].
 type KeyMap = std::collections::HashMap<(String, String, String), std::rc::Rc<KeyColumn>>;
@@ -543,6 +623,7 @@ impl<'e> Batch<'e> {
             texts: std::cell::RefCell::default(),
             keys: std::cell::RefCell::default(),
             dotted: std::cell::OnceCell::new(),
+            slots: std::cell::OnceCell::new(),
             raws: events.iter().map(|_| std::cell::OnceCell::new()).collect(),
         }
     }
@@ -667,6 +748,31 @@ impl<'e> Batch<'e> {
         column
     }
 
+    /// The value of `field` in each event (as [`fields::get`] reads it),
+    /// found through the batch's [`FieldSlots`].
+    fn event_values<'s>(&'s self, field: &'s str) -> impl Iterator<Item = Option<&'e Json>> + 's {
+        let slots = self
+            .slots
+            .get_or_init(|| FieldSlots::new(self.events))
+            .of(field);
+        let dotted = field.contains('.');
+        self.events.iter().enumerate().map(move |(id, event)| {
+            let slot = slots
+                .and_then(|slots| slots.get(id))
+                .filter(|&&slot| slot != FieldSlots::ABSENT);
+            match slot {
+                Some(&slot) => event
+                    .get_index(slot as usize)
+                    .map(|(_, v)| v)
+                    .filter(|v| !v.is_null()),
+                // Not a top-level name of this event: a dotted path into
+                // nested objects, or missing.
+                None if dotted => fields::get(event, field),
+                None => None,
+            }
+        })
+    }
+
     /// The raw text of event `id` ([`fields::raw`]), built once per batch.
     pub(crate) fn raw(&self, id: usize) -> &str {
         self.raws[id].get_or_init(|| fields::raw(&self.events[id]))
@@ -681,7 +787,7 @@ impl<'e> Batch<'e> {
         let column = std::rc::Rc::new(if field == super::prefilter::RAW {
             TextColumn::from_texts((0..self.events.len()).map(|id| (id, self.raw(id))))
         } else {
-            TextColumn::build(self.events.iter().map(Some), field)
+            TextColumn::of_values(self.event_values(field))
         });
         self.texts.borrow_mut().insert(key, column.clone());
         column
@@ -696,7 +802,7 @@ impl<'e> Batch<'e> {
         if let Some(i) = self.indexes.borrow().get(&key) {
             return i.clone();
         }
-        let index = std::rc::Rc::new(row_index(self.events.iter().map(Some), field));
+        let index = std::rc::Rc::new(index_values(self.event_values(field)));
         self.indexes.borrow_mut().insert(key, index.clone());
         index
     }
@@ -704,10 +810,16 @@ impl<'e> Batch<'e> {
 
 /// Row ids by the lowercase text of each value of `field` in the rows.
 fn row_index<'r>(rows: impl Iterator<Item = Option<&'r Event>>, field: &str) -> RowIndex {
+    index_values(rows.map(|row| row.and_then(|r| super::fields::get(r, field))))
+}
+
+/// The rows by the lowercase text of each value (`None` for a row without
+/// one).
+fn index_values<'r>(values: impl Iterator<Item = Option<&'r Json>>) -> RowIndex {
     let mut index = RowIndex::default();
     let mut lower = String::new();
-    for (id, row) in rows.enumerate() {
-        let Some(json) = row.and_then(|r| super::fields::get(r, field)) else {
+    for (id, json) in values.enumerate() {
+        let Some(json) = json else {
             continue;
         };
         super::fields::any_text(json, &mut |s| {

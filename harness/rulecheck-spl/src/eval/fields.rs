@@ -37,7 +37,15 @@ pub(crate) fn any_text(json: &Json, test: &mut dyn FnMut(&str) -> bool) -> bool 
         Json::Null => false,
         Json::String(s) => test(s),
         Json::Number(n) => match n.as_i64() {
-            Some(i) => test(&i.to_string()),
+            Some(i) => {
+                // Formatted on the stack: integers are read this way for
+                // every row of a batch's indexes.
+                let mut buf = [0u8; 24];
+                let mut cursor = std::io::Cursor::new(&mut buf[..]);
+                let _ = std::io::Write::write_fmt(&mut cursor, format_args!("{i}"));
+                let len = usize::try_from(cursor.position()).unwrap_or(0);
+                test(std::str::from_utf8(&buf[..len]).unwrap_or_default())
+            }
             None => n.as_f64().is_some_and(|f| test(&format_number(f))),
         },
         Json::Bool(b) => test(if *b { "true" } else { "false" }),
@@ -54,7 +62,7 @@ pub(crate) fn raw(event: &Event) -> Cow<'_, str> {
     if let Some(Json::String(raw)) = event.get("_raw") {
         return Cow::Borrowed(raw);
     }
-    let mut out = String::new();
+    let mut out = String::with_capacity(512);
     for (key, value) in event {
         if key == "_raw" || key == "_time" {
             continue;
@@ -77,20 +85,39 @@ fn write_pairs(out: &mut String, key: &str, value: &Json) {
                 write_pairs(out, key, item);
             }
         }
-        other => {
-            let text = match other {
-                Json::String(s) => Cow::Borrowed(s.as_str()),
-                _ => Cow::Owned(other.to_string()),
-            };
+        Json::String(text) => {
             if !out.is_empty() {
                 out.push(' ');
             }
-            if text.is_empty() || text.contains(char::is_whitespace) {
-                let _ = write!(out, "{key}=\"{text}\"");
+            out.push_str(key);
+            out.push('=');
+            if text.is_empty() || has_whitespace(text) {
+                out.push('"');
+                out.push_str(text);
+                out.push('"');
             } else {
-                let _ = write!(out, "{key}={text}");
+                out.push_str(text);
             }
         }
+        // A number or a boolean: its JSON text, never empty or spaced.
+        other => {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(key);
+            out.push('=');
+            let _ = write!(out, "{other}");
+        }
+    }
+}
+
+/// Whether `text` has a white space character (`char::is_whitespace`),
+/// without decoding ASCII text.
+fn has_whitespace(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().any(|b| matches!(b, b'\t'..=b'\r' | b' '))
+    } else {
+        text.contains(char::is_whitespace)
     }
 }
 
@@ -172,4 +199,47 @@ pub(crate) fn fill_wildcards(to: &str, captures: &[String]) -> String {
         out.push_str(part);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn integers_read_as_their_text() {
+        for (json, text) in [
+            (json!(0), "0"),
+            (json!(-12), "-12"),
+            (json!(i64::MIN), "-9223372036854775808"),
+        ] {
+            let mut seen = String::new();
+            any_text(&json, &mut |s| {
+                seen = s.to_owned();
+                true
+            });
+            assert_eq!(seen, text);
+        }
+    }
+
+    #[test]
+    fn raw_text_quotes_empty_and_spaced_values() {
+        let event: Event = serde_json::from_value(json!({
+            "_time": 5,
+            "a": "x y",
+            "b": "",
+            "c": 12,
+            "d": true,
+            "e": "tab\u{b}here",
+            "f": "nbsp\u{a0}here",
+            "g": "plain",
+            "h": {"i": ["j", 2]},
+        }))
+        .unwrap();
+        assert_eq!(
+            raw(&event),
+            "a=\"x y\" b=\"\" c=12 d=true e=\"tab\u{b}here\" f=\"nbsp\u{a0}here\" g=plain \
+             h.i=j h.i=2"
+        );
+    }
 }

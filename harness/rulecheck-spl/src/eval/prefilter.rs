@@ -13,6 +13,7 @@
 use std::rc::Rc;
 
 use memchr::memmem;
+use serde_json::Value as Json;
 
 use super::datamodel::RowIndex;
 use super::fields::{self, any_text};
@@ -176,16 +177,23 @@ impl TextColumn {
     /// set), read as [`any_text`] reads values.
     /// The raw texts of the rows for [`RAW`].
     pub(crate) fn build<'r>(rows: impl Iterator<Item = Option<&'r Event>>, field: &str) -> Self {
-        let mut column = TextColumn::default();
-        for (id, row) in rows.enumerate() {
-            let Some(row) = row else { continue };
-            if field == RAW {
-                column.push(id, &fields::raw(row));
-                continue;
+        if field == RAW {
+            let mut column = TextColumn::default();
+            for (id, row) in rows.enumerate() {
+                if let Some(row) = row {
+                    column.push(id, &fields::raw(row));
+                }
             }
-            let Some(json) = fields::get(row, field) else {
-                continue;
-            };
+            return column;
+        }
+        Self::of_values(rows.map(|row| row.and_then(|r| fields::get(r, field))))
+    }
+
+    /// The column of each row's value (`None` for a row without one).
+    pub(crate) fn of_values<'r>(values: impl Iterator<Item = Option<&'r Json>>) -> Self {
+        let mut column = TextColumn::default();
+        for (id, json) in values.enumerate() {
+            let Some(json) = json else { continue };
             any_text(json, &mut |s| {
                 column.push(id, s);
                 false
