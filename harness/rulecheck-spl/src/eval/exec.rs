@@ -1127,7 +1127,7 @@ pub(crate) fn rename(row: &mut Event, from: &str, to: &str) {
     // or another field's new name, that is the unmatched fields in order,
     // then the renamed ones: built in one pass.
     let targets: Vec<Option<String>> = row.keys().map(|name| renamed(from, to, name)).collect();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
     let simple = targets
         .iter()
         .flatten()
