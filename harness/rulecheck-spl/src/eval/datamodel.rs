@@ -555,6 +555,9 @@ pub struct Batch<'e> {
     dotted: std::cell::OnceCell<Vec<bool>>,
     /// Where each top-level field is in each event, built on first use.
     slots: std::cell::OnceCell<FieldSlots>,
+    /// The same for the rows of each view, keyed as [`ViewMap`].
+    view_slots:
+        std::cell::RefCell<std::collections::HashMap<(String, String), std::rc::Rc<FieldSlots>>>,
     /// The raw text of each event, built on first use.
     raws: Vec<std::cell::OnceCell<Cow<'e, str>>>,
 }
@@ -575,15 +578,18 @@ struct FieldSlots {
 impl FieldSlots {
     const ABSENT: u32 = u32::MAX;
 
-    fn new(events: &[Event]) -> FieldSlots {
+    /// The slots of `rows` (`None` for a row outside the set).
+    fn new<'r>(rows: impl ExactSizeIterator<Item = Option<&'r Event>>) -> FieldSlots {
+        let len = rows.len();
         let mut slots: foldhash::HashMap<String, Vec<u32>> = foldhash::HashMap::default();
-        for (id, event) in events.iter().enumerate() {
-            for (position, name) in event.keys().enumerate() {
+        for (id, row) in rows.enumerate() {
+            let Some(row) = row else { continue };
+            for (position, name) in row.keys().enumerate() {
                 let position = u32::try_from(position).unwrap_or(Self::ABSENT);
                 if let Some(column) = slots.get_mut(name.as_str()) {
                     column[id] = position;
                 } else {
-                    let mut column = vec![Self::ABSENT; events.len()];
+                    let mut column = vec![Self::ABSENT; len];
                     column[id] = position;
                     slots.insert(name.clone(), column);
                 }
@@ -592,9 +598,31 @@ impl FieldSlots {
         FieldSlots { slots }
     }
 
-    /// The positions of `name`, when an event has it.
-    fn of(&self, name: &str) -> Option<&[u32]> {
-        self.slots.get(name).map(Vec::as_slice)
+    /// The value of `field` in each of `rows` (the rows the slots were
+    /// built from), as [`fields::get`] reads it.
+    fn values<'r, 's>(
+        &'s self,
+        rows: impl Iterator<Item = Option<&'r Event>> + 's,
+        field: &'s str,
+    ) -> impl Iterator<Item = Option<&'r Json>> + 's {
+        let slots = self.slots.get(field).map(Vec::as_slice);
+        let dotted = field.contains('.');
+        rows.enumerate().map(move |(id, row)| {
+            let row = row?;
+            let slot = slots
+                .and_then(|slots| slots.get(id))
+                .filter(|&&slot| slot != FieldSlots::ABSENT);
+            match slot {
+                Some(&slot) => row
+                    .get_index(slot as usize)
+                    .map(|(_, v)| v)
+                    .filter(|v| !v.is_null()),
+                // Not a top-level name of this row: a dotted path into
+                // nested objects, or missing.
+                None if dotted => fields::get(row, field),
+                None => None,
+            }
+        })
     }
 }
 
@@ -624,6 +652,7 @@ impl<'e> Batch<'e> {
             keys: std::cell::RefCell::default(),
             dotted: std::cell::OnceCell::new(),
             slots: std::cell::OnceCell::new(),
+            view_slots: std::cell::RefCell::default(),
             raws: events.iter().map(|_| std::cell::OnceCell::new()).collect(),
         }
     }
@@ -700,8 +729,9 @@ impl<'e> Batch<'e> {
         if let Some(i) = self.indexes.borrow().get(&key) {
             return i.clone();
         }
-        let views = self.views(models, model, root);
-        let index = std::rc::Rc::new(row_index(views.iter().map(Option::as_deref), field));
+        let index = std::rc::Rc::new(
+            self.view_values(models, model, root, field, |values| index_values(values)),
+        );
         self.indexes.borrow_mut().insert(key, index.clone());
         index
     }
@@ -719,8 +749,9 @@ impl<'e> Batch<'e> {
         if let Some(c) = self.texts.borrow().get(&key) {
             return c.clone();
         }
-        let views = self.views(models, model, root);
-        let column = std::rc::Rc::new(TextColumn::build(views.iter().map(Option::as_deref), field));
+        let column = std::rc::Rc::new(self.view_values(models, model, root, field, |values| {
+            TextColumn::of_values(values)
+        }));
         self.texts.borrow_mut().insert(key, column.clone());
         column
     }
@@ -738,12 +769,9 @@ impl<'e> Batch<'e> {
         if let Some(c) = self.keys.borrow().get(&key) {
             return c.clone();
         }
-        let views = self.views(models, model, root);
-        let column = std::rc::Rc::new(KeyColumn::build(views.iter().map(|view| {
-            view.as_deref()
-                .and_then(|v| fields::get(v, field))
-                .map(Cow::Borrowed)
-        })));
+        let column = std::rc::Rc::new(self.view_values(models, model, root, field, |values| {
+            KeyColumn::build(values.map(|v| v.map(Cow::Borrowed)))
+        }));
         self.keys.borrow_mut().insert(key, column.clone());
         column
     }
@@ -751,26 +779,31 @@ impl<'e> Batch<'e> {
     /// The value of `field` in each event (as [`fields::get`] reads it),
     /// found through the batch's [`FieldSlots`].
     fn event_values<'s>(&'s self, field: &'s str) -> impl Iterator<Item = Option<&'e Json>> + 's {
-        let slots = self
-            .slots
-            .get_or_init(|| FieldSlots::new(self.events))
-            .of(field);
-        let dotted = field.contains('.');
-        self.events.iter().enumerate().map(move |(id, event)| {
-            let slot = slots
-                .and_then(|slots| slots.get(id))
-                .filter(|&&slot| slot != FieldSlots::ABSENT);
-            match slot {
-                Some(&slot) => event
-                    .get_index(slot as usize)
-                    .map(|(_, v)| v)
-                    .filter(|v| !v.is_null()),
-                // Not a top-level name of this event: a dotted path into
-                // nested objects, or missing.
-                None if dotted => fields::get(event, field),
-                None => None,
-            }
-        })
+        self.slots
+            .get_or_init(|| FieldSlots::new(self.events.iter().map(Some)))
+            .values(self.events.iter().map(Some), field)
+    }
+
+    /// The value of `field` in each row of the view of `model`'s root
+    /// dataset `root`, through the view's [`FieldSlots`] (built once per
+    /// batch).
+    fn view_values<T>(
+        &self,
+        models: &DataModels,
+        model: &str,
+        root: &str,
+        field: &str,
+        read: impl FnOnce(&mut dyn Iterator<Item = Option<&Json>>) -> T,
+    ) -> T {
+        let views = self.views(models, model, root);
+        let key = (model.to_owned(), root.to_owned());
+        let slots = self.view_slots.borrow().get(&key).cloned();
+        let slots = slots.unwrap_or_else(|| {
+            let slots = std::rc::Rc::new(FieldSlots::new(views.iter().map(Option::as_deref)));
+            self.view_slots.borrow_mut().insert(key, slots.clone());
+            slots
+        });
+        read(&mut slots.values(views.iter().map(Option::as_deref), field))
     }
 
     /// The raw text of event `id` ([`fields::raw`]), built once per batch.
@@ -806,11 +839,6 @@ impl<'e> Batch<'e> {
         self.indexes.borrow_mut().insert(key, index.clone());
         index
     }
-}
-
-/// Row ids by the lowercase text of each value of `field` in the rows.
-fn row_index<'r>(rows: impl Iterator<Item = Option<&'r Event>>, field: &str) -> RowIndex {
-    index_values(rows.map(|row| row.and_then(|r| super::fields::get(r, field))))
 }
 
 /// The rows by the lowercase text of each value (`None` for a row without

@@ -16,13 +16,12 @@ use memchr::memmem;
 use serde_json::Value as Json;
 
 use super::datamodel::RowIndex;
-use super::fields::{self, any_text};
+use super::fields::any_text;
 use super::pattern::Glob;
 use super::predicate::Pred;
-use super::value::Event;
 
 /// The field name under which a condition is on the raw text (as
-/// [`fields::raw`] gives it, built from the fields when `_raw` is absent).
+/// [`super::fields::raw`] gives it, built from the fields when `_raw` is absent).
 pub(crate) const RAW: &str = "_raw";
 
 /// What a field's value must be like.
@@ -173,22 +172,6 @@ pub(crate) struct TextColumn {
 }
 
 impl TextColumn {
-    /// The column of `field` over `rows` (`None` for a row outside the
-    /// set), read as [`any_text`] reads values.
-    /// The raw texts of the rows for [`RAW`].
-    pub(crate) fn build<'r>(rows: impl Iterator<Item = Option<&'r Event>>, field: &str) -> Self {
-        if field == RAW {
-            let mut column = TextColumn::default();
-            for (id, row) in rows.enumerate() {
-                if let Some(row) = row {
-                    column.push(id, &fields::raw(row));
-                }
-            }
-            return column;
-        }
-        Self::of_values(rows.map(|row| row.and_then(|r| fields::get(r, field))))
-    }
-
     /// The column of each row's value (`None` for a row without one).
     pub(crate) fn of_values<'r>(values: impl Iterator<Item = Option<&'r Json>>) -> Self {
         let mut column = TextColumn::default();
@@ -280,7 +263,9 @@ pub(crate) fn candidates(
 mod tests {
     use super::*;
     use crate::ast::CommandKind;
+    use crate::eval::fields;
     use crate::eval::predicate::{PredEnv, compile};
+    use crate::eval::value::Event;
 
     fn prefilter(text: &str) -> Option<Prefilter> {
         let (pipeline, diagnostics) = crate::parse_str(&format!("| search {text}"));
@@ -420,7 +405,7 @@ mod tests {
         .iter()
         .map(|v| crate::event_from_object(v.as_object().unwrap().clone()))
         .collect();
-        let column = TextColumn::build(rows.iter().map(Some), "p");
+        let column = TextColumn::of_values(rows.iter().map(|r| fields::get(r, "p")));
         let mut out = Vec::new();
         column.rows_containing("whoami", &mut out);
         out.sort_unstable();
@@ -432,7 +417,8 @@ mod tests {
         column.rows_containing("xwho", &mut out);
         assert_eq!(out, [3], "a literal never spans two values");
         // The raw text: `_raw`, or one built from the fields.
-        let column = TextColumn::build(rows.iter().map(Some), RAW);
+        let raw_texts: Vec<_> = rows.iter().map(fields::raw).collect();
+        let column = TextColumn::from_texts(raw_texts.iter().map(AsRef::as_ref).enumerate());
         let mut out = Vec::new();
         column.rows_containing("q=whoami", &mut out);
         assert_eq!(out, [3, 1]);
