@@ -796,6 +796,32 @@ fn tstats_join_leaves_out_groups_the_other_side_lacks() {
 }
 
 #[test]
+fn key_filters_decide_on_the_fields_they_read() {
+    // A key filter is decided on a row of the `by` fields its survival
+    // depends on; each query is checked against the reference run.
+    let input = [
+        json!({"a": "1", "b": "x", "c": 5}),
+        json!({"a": "1", "b": "y", "c": 6}),
+        json!({"a": "2", "b": "x", "c": 7}),
+        json!({"a": "2", "b": "z"}),
+    ];
+    for (query, count) in [
+        ("| stats count by a b | rename * as x* | search xa=1", 2),
+        ("| stats count by a b | table a b count | search a=1", 2),
+        (
+            "| stats count by a b | eval k=a.\"-\".b | search k=\"2-x\"",
+            1,
+        ),
+        ("| stats count by a b | rename b as a | search a=x", 2),
+        ("| stats count by a b | fillnull value=n c | search c=n", 4),
+        ("| stats values(c) as c by a b | search b=x", 2),
+        ("| stats count by a b | where isnull(c) | search b=x", 2),
+    ] {
+        assert_eq!(run(query, &input).len(), count, "{query}");
+    }
+}
+
+#[test]
 fn tstats_normalizes_sysmon_and_4688() {
     let input = [
         sysmon1(

@@ -353,10 +353,13 @@ fn tstats_by_codes(
         if let Some(key_filter) = &plan.key_filter {
             let survived =
                 decisions.decide(key_filter.reads.as_deref(), &plan.by, &key, numeric, || {
-                    let key_row = stats::key_fields_with(&plan.by, &key, numeric);
+                    let reads = key_filter.reads.as_deref();
+                    let key_row = stats::decision_row(&plan.by, &key, numeric, reads);
                     let survived =
                         survives(&key_filter.stages, &key_row, batch.events, ctx, Some(batch));
-                    row = Some(key_row);
+                    if reads.is_none() {
+                        row = Some(key_row);
+                    }
                     survived
                 });
             if !survived {
@@ -521,10 +524,13 @@ fn tstats_by_key(
         let mut row = None;
         let survived =
             decisions.decide(key_filter.reads.as_deref(), &plan.by, &key, numeric, || {
-                let key_row = stats::key_fields_with(&plan.by, &key, numeric);
+                let reads = key_filter.reads.as_deref();
+                let key_row = stats::decision_row(&plan.by, &key, numeric, reads);
                 let survived =
                     survives(&key_filter.stages, &key_row, batch.events, ctx, Some(batch));
-                row = Some(key_row);
+                if reads.is_none() {
+                    row = Some(key_row);
+                }
                 survived
             });
         if !survived {

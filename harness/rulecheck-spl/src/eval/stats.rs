@@ -303,6 +303,23 @@ pub(crate) fn key_fields_with(
     out
 }
 
+/// The row a key filter decides a group on: the `by` fields at `reads`
+/// alone (survival depends on nothing else, [`super::pushdown`]), or every
+/// `by` field when `reads` is `None`.
+pub(crate) fn decision_row(
+    by: &[String],
+    key: &[Cow<'_, str>],
+    numeric: impl Fn(&str) -> bool,
+    reads: Option<&[usize]>,
+) -> Event {
+    let Some(reads) = reads else {
+        return key_fields_with(by, key, numeric);
+    };
+    let by: Vec<String> = reads.iter().filter_map(|&i| by.get(i).cloned()).collect();
+    let key: Vec<Cow<'_, str>> = reads.iter().filter_map(|&i| key.get(i).cloned()).collect();
+    key_fields_with(&by, &key, numeric)
+}
+
 /// The values one aggregation reads from a row, with the row's time.
 fn inputs(agg: &Agg, row: &Event, env: &ExprEnv, out: &mut Vec<(String, Vec<Value>)>) {
     match &agg.input {
@@ -676,9 +693,11 @@ pub(crate) fn stats(
         let mut row = None;
         if let Some(keep) = keep {
             let survives = decisions.decide(keep.reads, by, &key, numeric, || {
-                let key_row = key_fields(by, &key, sample);
+                let key_row = decision_row(by, &key, numeric, keep.reads);
                 let survives = (keep.test)(&key_row);
-                row = Some(key_row);
+                if keep.reads.is_none() {
+                    row = Some(key_row);
+                }
                 survives
             });
             if !survives {
