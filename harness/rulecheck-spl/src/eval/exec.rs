@@ -346,9 +346,15 @@ fn tstats_by_codes(
             .enumerate()
             .map(|(i, &code)| Cow::Borrowed(text(i, code)))
             .collect();
-        let sample = views[members[0]].as_deref()?;
-        let numeric =
-            |field: &str| tstats_by_value(plan, sample, field).is_some_and(|v| v.is_number());
+        // Members are positions in `ids`; a `by` field's type is its
+        // first member's.
+        let first = members[0];
+        let numeric = |field: &str| {
+            plan.by.iter().position(|f| f == field).is_some_and(|i| {
+                let (column, by_position) = &columns[i];
+                column.is_number(if *by_position { first } else { ids[first] })
+            })
+        };
         let mut row = None;
         if let Some(key_filter) = &plan.key_filter {
             let survived =
@@ -367,6 +373,7 @@ fn tstats_by_codes(
             }
         }
         let mut row = row.unwrap_or_else(|| stats::key_fields_with(&plan.by, &key, numeric));
+        let members: Vec<usize> = members.iter().map(|&pos| ids[pos]).collect();
         let rows = group_rows(plan, views, &members);
         let all: Vec<usize> = (0..rows.len()).collect();
         for (name, value) in stats::aggregate(&plan.aggs, &rows, &all, &plan.by, &env) {
@@ -403,7 +410,7 @@ fn key_text<'c>(
 /// The rows `ids` grouped by the codes of their `by` values in `columns`
 /// (with whether each column is indexed by position in `ids`): every
 /// row's codes one after another, and each group's offset in them with its
-/// rows, in the order of the key texts. A missing value reads as `fill`
+/// rows (as positions in `ids`), in the order of the key texts. A missing value reads as `fill`
 /// (the code of that text where a row has it, else [`FILL`]), or leaves
 /// the row out without one. `None` when a row's value is not exactly one
 /// text.
@@ -433,7 +440,7 @@ fn code_groups(
             };
             flat.push(code);
         }
-        keyed.push(id);
+        keyed.push(pos);
     }
     let mut index: foldhash::HashMap<&[u32], usize> = foldhash::HashMap::default();
     let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -446,12 +453,20 @@ fn code_groups(
         }
     }
     let text = |i: usize, code: u32| key_text(columns, fill, i, code);
-    groups.sort_unstable_by(|a, b| {
-        (0..k)
-            .map(|i| text(i, flat[a.0 + i]).cmp(text(i, flat[b.0 + i])))
-            .find(|o| o.is_ne())
-            .unwrap_or(Ordering::Equal)
-    });
+    if flat.contains(&FILL) {
+        groups.sort_unstable_by(|a, b| {
+            (0..k)
+                .map(|i| text(i, flat[a.0 + i]).cmp(text(i, flat[b.0 + i])))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+        });
+    } else {
+        // Codes compare as their texts through their ranks.
+        let rank = |g: &(usize, Vec<usize>)| -> Vec<u32> {
+            (0..k).map(|i| columns[i].0.rank(flat[g.0 + i])).collect()
+        };
+        groups.sort_by_cached_key(rank);
+    }
     Some((flat, groups))
 }
 
@@ -477,7 +492,9 @@ fn group_rows<'v>(
     }
     members
         .map(|v| {
-            if row_time(v).as_ref() == v.get("_time") {
+            // As `row_time(v) == v["_time"]`, with one lookup for a view
+            // row's numeric `_time`.
+            if matches!(v.get("_time"), Some(Json::Number(_))) || fields::event_time(v).is_none() {
                 Cow::Borrowed(v)
             } else {
                 Cow::Owned(copied(v))

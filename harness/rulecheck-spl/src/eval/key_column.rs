@@ -25,9 +25,14 @@ pub(crate) struct KeyColumn {
     /// Per row: [`MISSING`], [`IRREGULAR`], or `1 +` the index of its text
     /// in `texts`.
     codes: Vec<u32>,
+    /// Per row: whether its value is a JSON number.
+    numbers: Vec<bool>,
     texts: Vec<String>,
     /// The code of each text.
     known: HashMap<String, u32>,
+    /// Per code (from 1), the place of its text in the sorted texts,
+    /// computed on first use.
+    ranks: std::cell::OnceCell<Vec<u32>>,
 }
 
 impl KeyColumn {
@@ -37,6 +42,9 @@ impl KeyColumn {
         let mut column = KeyColumn::default();
         let mut texts = Vec::new();
         for value in rows {
+            column
+                .numbers
+                .push(value.as_deref().is_some_and(Json::is_number));
             let code = match value {
                 None => MISSING,
                 Some(value) => {
@@ -65,6 +73,29 @@ impl KeyColumn {
     /// The code of row `id`.
     pub(crate) fn code(&self, id: usize) -> u32 {
         self.codes.get(id).copied().unwrap_or(MISSING)
+    }
+
+    /// Whether row `id`'s value is a JSON number.
+    pub(crate) fn is_number(&self, id: usize) -> bool {
+        self.numbers.get(id).copied().unwrap_or(false)
+    }
+
+    /// The place of a code's text among the column's texts in sorted
+    /// order: codes compare as their texts do.
+    pub(crate) fn rank(&self, code: u32) -> u32 {
+        let ranks = self.ranks.get_or_init(|| {
+            let mut order: Vec<usize> = (0..self.texts.len()).collect();
+            order.sort_unstable_by(|&a, &b| self.texts[a].cmp(&self.texts[b]));
+            let mut ranks = vec![0; self.texts.len()];
+            for (place, i) in order.into_iter().enumerate() {
+                ranks[i] = u32::try_from(place).unwrap_or(u32::MAX);
+            }
+            ranks
+        });
+        code.checked_sub(1)
+            .and_then(|i| ranks.get(i as usize))
+            .copied()
+            .unwrap_or(u32::MAX)
     }
 
     /// The code of `text`, when a row has it.
@@ -109,5 +140,8 @@ mod tests {
         assert_eq!(column.code(99), MISSING);
         assert_eq!(column.code_of("a"), Some(codes[0]));
         assert_eq!(column.code_of("b"), None);
+        assert!(column.is_number(2) && !column.is_number(5) && !column.is_number(1));
+        // "5" < "a": ranks follow the texts' order.
+        assert!(column.rank(codes[2]) < column.rank(codes[0]));
     }
 }
