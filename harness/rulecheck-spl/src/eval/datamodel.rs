@@ -726,14 +726,9 @@ impl<'e> Batch<'e> {
         field: &str,
     ) -> std::rc::Rc<RowIndex> {
         let key = (model.to_owned(), root.to_owned(), field.to_owned());
-        if let Some(i) = self.indexes.borrow().get(&key) {
-            return i.clone();
-        }
-        let index = std::rc::Rc::new(
-            self.view_values(models, model, root, field, |values| index_values(values)),
-        );
-        self.indexes.borrow_mut().insert(key, index.clone());
-        index
+        cached(&self.indexes, key, || {
+            self.view_values(models, model, root, field, |values| index_values(values))
+        })
     }
 
     /// The text column of `field` over the view of `model`'s root dataset
@@ -746,14 +741,11 @@ impl<'e> Batch<'e> {
         field: &str,
     ) -> std::rc::Rc<TextColumn> {
         let key = (model.to_owned(), root.to_owned(), field.to_owned());
-        if let Some(c) = self.texts.borrow().get(&key) {
-            return c.clone();
-        }
-        let column = std::rc::Rc::new(self.view_values(models, model, root, field, |values| {
-            TextColumn::of_values(values)
-        }));
-        self.texts.borrow_mut().insert(key, column.clone());
-        column
+        cached(&self.texts, key, || {
+            self.view_values(models, model, root, field, |values| {
+                TextColumn::of_values(values)
+            })
+        })
     }
 
     /// The key column of `field` over the view of `model`'s root dataset
@@ -766,14 +758,11 @@ impl<'e> Batch<'e> {
         field: &str,
     ) -> std::rc::Rc<KeyColumn> {
         let key = (model.to_owned(), root.to_owned(), field.to_owned());
-        if let Some(c) = self.keys.borrow().get(&key) {
-            return c.clone();
-        }
-        let column = std::rc::Rc::new(self.view_values(models, model, root, field, |values| {
-            KeyColumn::build(values.map(|v| v.map(Cow::Borrowed)))
-        }));
-        self.keys.borrow_mut().insert(key, column.clone());
-        column
+        cached(&self.keys, key, || {
+            self.view_values(models, model, root, field, |values| {
+                KeyColumn::build(values.map(|v| v.map(Cow::Borrowed)))
+            })
+        })
     }
 
     /// The value of `field` in each event (as [`fields::get`] reads it),
@@ -814,16 +803,13 @@ impl<'e> Batch<'e> {
     /// The text column of `field` over the events, computed once per batch.
     pub(crate) fn event_text_column(&self, field: &str) -> std::rc::Rc<TextColumn> {
         let key = (String::new(), String::new(), field.to_owned());
-        if let Some(c) = self.texts.borrow().get(&key) {
-            return c.clone();
-        }
-        let column = std::rc::Rc::new(if field == super::prefilter::RAW {
-            TextColumn::from_texts((0..self.events.len()).map(|id| (id, self.raw(id))))
-        } else {
-            TextColumn::of_values(self.event_values(field))
-        });
-        self.texts.borrow_mut().insert(key, column.clone());
-        column
+        cached(&self.texts, key, || {
+            if field == super::prefilter::RAW {
+                TextColumn::from_texts((0..self.events.len()).map(|id| (id, self.raw(id))))
+            } else {
+                TextColumn::of_values(self.event_values(field))
+            }
+        })
     }
 
     /// The events of the batch by the lowercase text of each value of
@@ -832,13 +818,25 @@ impl<'e> Batch<'e> {
         // Data model and dataset names are never empty: the empty pair
         // keys the events themselves.
         let key = (String::new(), String::new(), field.to_owned());
-        if let Some(i) = self.indexes.borrow().get(&key) {
-            return i.clone();
-        }
-        let index = std::rc::Rc::new(index_values(self.event_values(field)));
-        self.indexes.borrow_mut().insert(key, index.clone());
-        index
+        cached(&self.indexes, key, || {
+            index_values(self.event_values(field))
+        })
     }
+}
+
+/// The value under `key` in a batch's cache, built by `build` and kept on
+/// first use.
+fn cached<K: std::hash::Hash + Eq, T>(
+    cache: &std::cell::RefCell<std::collections::HashMap<K, std::rc::Rc<T>>>,
+    key: K,
+    build: impl FnOnce() -> T,
+) -> std::rc::Rc<T> {
+    if let Some(value) = cache.borrow().get(&key) {
+        return value.clone();
+    }
+    let value = std::rc::Rc::new(build());
+    cache.borrow_mut().insert(key, value.clone());
+    value
 }
 
 /// The rows by the lowercase text of each value (`None` for a row without

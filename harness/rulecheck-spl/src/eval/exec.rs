@@ -355,38 +355,66 @@ fn tstats_by_codes(
                 column.is_number(if *by_position { first } else { ids[first] })
             })
         };
-        let mut row = None;
-        if let Some(key_filter) = &plan.key_filter {
-            let survived =
-                decisions.decide(key_filter.reads.as_deref(), &plan.by, &key, numeric, || {
-                    let reads = key_filter.reads.as_deref();
-                    let key_row = stats::decision_row(&plan.by, &key, numeric, reads);
-                    let survived =
-                        survives(&key_filter.stages, &key_row, batch.events, ctx, Some(batch));
-                    if reads.is_none() {
-                        row = Some(key_row);
-                    }
-                    survived
-                });
-            if !survived {
-                continue;
-            }
-        }
-        let mut row = row.unwrap_or_else(|| stats::key_fields_with(&plan.by, &key, numeric));
+        let key_filter = plan.key_filter.as_ref();
+        let Some(mut row) =
+            group_key_row(plan, key_filter, &mut decisions, &key, &numeric, batch, ctx)
+        else {
+            continue;
+        };
         let members: Vec<usize> = members.iter().map(|&pos| ids[pos]).collect();
-        let rows = group_rows(plan, views, &members);
-        let all: Vec<usize> = (0..rows.len()).collect();
-        for (name, value) in stats::aggregate(&plan.aggs, &rows, &all, &plan.by, &env) {
-            if plan.by.contains(&name) {
-                continue;
-            }
-            if let Some(json) = value.to_json() {
-                row.insert(name, json);
-            }
-        }
+        add_aggregates(plan, &mut row, &group_rows(plan, views, &members), &env);
         out.push(row);
     }
     Some(out)
+}
+
+/// The row of a `tstats` group with `key`: its `by` fields (each a number
+/// where `numeric` says the group's first row holds one), or `None` when
+/// the key filter drops the group.
+fn group_key_row<'k>(
+    plan: &TstatsPlan,
+    key_filter: Option<&super::pushdown::KeyFilter>,
+    decisions: &mut stats::Decisions<'k>,
+    key: &stats::Key<'k>,
+    numeric: &impl Fn(&str) -> bool,
+    batch: &Batch<'_>,
+    ctx: &Context,
+) -> Option<Event> {
+    let mut row = None;
+    if let Some(key_filter) = key_filter {
+        let reads = key_filter.reads.as_deref();
+        let survived = decisions.decide(reads, &plan.by, key, numeric, || {
+            let key_row = stats::decision_row(&plan.by, key, numeric, reads);
+            let survived = survives(&key_filter.stages, &key_row, batch.events, ctx, Some(batch));
+            if reads.is_none() {
+                row = Some(key_row);
+            }
+            survived
+        });
+        if !survived {
+            return None;
+        }
+    }
+    Some(row.unwrap_or_else(|| stats::key_fields_with(&plan.by, key, numeric)))
+}
+
+/// Add to a group's `row` the aggregates of `rows`, but for those named as
+/// a `by` field.
+fn add_aggregates<R: std::borrow::Borrow<Event>>(
+    plan: &TstatsPlan,
+    row: &mut Event,
+    rows: &[R],
+    env: &ExprEnv,
+) {
+    let all: Vec<usize> = (0..rows.len()).collect();
+    for (name, value) in stats::aggregate(&plan.aggs, rows, &all, &plan.by, env) {
+        if plan.by.contains(&name) {
+            continue;
+        }
+        if let Some(json) = value.to_json() {
+            row.insert(name, json);
+        }
+    }
 }
 
 /// Every grouped row's codes one after another, and each group's offset
@@ -538,22 +566,17 @@ fn tstats_by_key(
         let sample = kept[members[0]];
         let numeric =
             |field: &str| tstats_by_value(plan, sample, field).is_some_and(|v| v.is_number());
-        let mut row = None;
-        let survived =
-            decisions.decide(key_filter.reads.as_deref(), &plan.by, &key, numeric, || {
-                let reads = key_filter.reads.as_deref();
-                let key_row = stats::decision_row(&plan.by, &key, numeric, reads);
-                let survived =
-                    survives(&key_filter.stages, &key_row, batch.events, ctx, Some(batch));
-                if reads.is_none() {
-                    row = Some(key_row);
-                }
-                survived
-            });
-        if !survived {
+        let Some(mut row) = group_key_row(
+            plan,
+            Some(key_filter),
+            &mut decisions,
+            &key,
+            &numeric,
+            batch,
+            ctx,
+        ) else {
             continue;
-        }
-        let mut row = row.unwrap_or_else(|| stats::key_fields_with(&plan.by, &key, numeric));
+        };
         let rows = prepare_tstats_rows(
             plan,
             members
@@ -564,15 +587,7 @@ fn tstats_by_key(
                 })
                 .collect(),
         );
-        let all: Vec<usize> = (0..rows.len()).collect();
-        for (name, value) in stats::aggregate(&plan.aggs, &rows, &all, &plan.by, &env) {
-            if plan.by.contains(&name) {
-                continue;
-            }
-            if let Some(json) = value.to_json() {
-                row.insert(name, json);
-            }
-        }
+        add_aggregates(plan, &mut row, &rows, &env);
         out.push(row);
     }
     out
