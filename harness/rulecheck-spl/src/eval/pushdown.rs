@@ -105,22 +105,10 @@ impl Taint {
         let Some(known) = &self.known else {
             return false;
         };
-        let mut moves: Vec<(String, String)> = known
-            .iter()
-            .filter_map(|name| {
-                wildcard_captures(from, name).map(|c| (name.clone(), fill_wildcards(to, &c)))
-            })
-            .collect();
-        moves.sort();
-        // A field both renamed and renamed onto: which value ends where
-        // depends on the order of the row's fields.
-        if moves.iter().any(|(_, t)| moves.iter().any(|(s, _)| s == t)) {
+        let Some((moves, targets)) = rename_moves(known, from, to) else {
             self.known = None;
             return false;
-        }
-        let mut targets: Vec<String> = moves.iter().map(|(_, t)| t.clone()).collect();
-        targets.sort();
-        targets.dedup();
+        };
         let mut tainted = Vec::new();
         let mut present = Vec::new();
         for target in targets {
@@ -532,25 +520,9 @@ impl Origins {
     /// `rename from AS to`; `false` when a field is both renamed and
     /// renamed onto.
     fn rename(&mut self, from: &str, to: &str) -> bool {
-        let mut moves: Vec<(String, String)> = if from.contains('*') {
-            self.known
-                .iter()
-                .filter_map(|name| {
-                    wildcard_captures(from, name).map(|c| (name.clone(), fill_wildcards(to, &c)))
-                })
-                .collect()
-        } else if self.known.contains(from) {
-            vec![(from.to_owned(), to.to_owned())]
-        } else {
-            Vec::new()
-        };
-        moves.sort();
-        if moves.iter().any(|(_, t)| moves.iter().any(|(s, _)| s == t)) {
+        let Some((moves, targets)) = rename_moves(&self.known, from, to) else {
             return false;
-        }
-        let mut targets: Vec<String> = moves.iter().map(|(_, t)| t.clone()).collect();
-        targets.sort();
-        targets.dedup();
+        };
         let mut updates = Vec::new();
         for target in targets {
             let sources: Vec<&String> = moves
@@ -583,6 +555,30 @@ impl Origins {
         }
         true
     }
+}
+
+/// Each (source, target) pair of a `rename`, and the distinct targets.
+type RenameMoves = (Vec<(String, String)>, Vec<String>);
+
+/// What `rename from AS to` does to rows whose names are among `known`:
+/// each (source, target) pair, sorted, and the distinct targets; `None`
+/// when a field is both renamed and renamed onto, where which value ends
+/// where depends on the order of the row's fields.
+fn rename_moves(known: &HashSet<String>, from: &str, to: &str) -> Option<RenameMoves> {
+    let mut moves: Vec<(String, String)> = known
+        .iter()
+        .filter_map(|name| {
+            wildcard_captures(from, name).map(|c| (name.clone(), fill_wildcards(to, &c)))
+        })
+        .collect();
+    moves.sort();
+    if moves.iter().any(|(_, t)| moves.iter().any(|(s, _)| s == t)) {
+        return None;
+    }
+    let mut targets: Vec<String> = moves.iter().map(|(_, t)| t.clone()).collect();
+    targets.sort();
+    targets.dedup();
+    Some((moves, targets))
 }
 
 /// The fields a search expression reads.
