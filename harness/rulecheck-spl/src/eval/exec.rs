@@ -1,9 +1,9 @@
 //! Running compiled stages over rows.
 
-use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use foldhash::{HashMap, HashMapExt};
 use serde_json::Value as Json;
 
 use super::Context;
@@ -224,7 +224,7 @@ fn tstats_batch(
         Some(names) => project(view, names),
         None => materialize(view),
     };
-    let ids: Vec<usize> = match &plan.prefilter {
+    let mut ids: Vec<usize> = match &plan.prefilter {
         Some(prefilter) => candidates(
             prefilter,
             |field| batch.index(&ctx.datamodels, &d.model, &d.root, field),
@@ -232,10 +232,6 @@ fn tstats_batch(
         ),
         None => (0..views.len()).collect(),
     };
-    let mut ids: Vec<usize> = ids
-        .into_iter()
-        .filter(|&id| views[id].as_deref().is_some_and(keep))
-        .collect();
     // Rows whose `by` text the other side of a `join` lacks cannot match
     // (a multivalue may; a missing value is the fill text).
     for (position, texts) in only.into_iter().flatten() {
@@ -249,6 +245,7 @@ fn tstats_batch(
             code => allowed.contains(&code),
         });
     }
+    ids.retain(|&id| views[id].as_deref().is_some_and(keep));
     if !plan.by.is_empty()
         && let Some(out) = tstats_by_codes(plan, &views, &ids, batch, ctx)
     {
