@@ -142,6 +142,13 @@ pub(crate) fn event_time(event: &Event) -> Option<f64> {
 /// wildcards); names beginning with `_` match only a pattern that begins
 /// with `_`.
 pub(crate) fn matching_names<'a>(event: &'a Event, pattern: &str) -> Vec<&'a String> {
+    if !pattern.contains('*') {
+        return event
+            .get_key_value(pattern)
+            .map(|(name, _)| name)
+            .into_iter()
+            .collect();
+    }
     event
         .keys()
         .filter(|name| name_matches(pattern, name))

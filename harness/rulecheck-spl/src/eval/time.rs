@@ -6,6 +6,8 @@
 // allocation.
 #![allow(clippy::format_push_string)]
 
+use std::fmt::Write as _;
+
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
 pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -90,7 +92,7 @@ fn tm(epoch: f64) -> Tm {
 /// `strftime`: format epoch seconds (UTC).
 pub(crate) fn strftime(epoch: f64, format: &str) -> String {
     let t = tm(epoch);
-    let mut out = String::new();
+    let mut out = String::with_capacity(format.len() + 16);
     let mut chars = format.chars().peekable();
     while let Some(c) = chars.next() {
         if c != '%' {
@@ -110,16 +112,16 @@ pub(crate) fn strftime(epoch: f64, format: &str) -> String {
         let weekday = usize::try_from(t.days.rem_euclid(7)).unwrap_or(0);
         let month_name = MONTHS[usize::try_from(t.month - 1).unwrap_or(0)];
         match spec {
-            'Y' => out.push_str(&t.year.to_string()),
-            'y' => out.push_str(&format!("{:02}", t.year.rem_euclid(100))),
-            'm' => out.push_str(&format!("{:02}", t.month)),
-            'd' => out.push_str(&format!("{:02}", t.day)),
-            'e' => out.push_str(&format!("{:2}", t.day)),
-            'H' => out.push_str(&format!("{:02}", t.hour)),
-            'I' => out.push_str(&format!("{:02}", (t.hour + 11) % 12 + 1)),
+            'Y' => _ = write!(out, "{}", t.year),
+            'y' => _ = write!(out, "{:02}", t.year.rem_euclid(100)),
+            'm' => _ = write!(out, "{:02}", t.month),
+            'd' => _ = write!(out, "{:02}", t.day),
+            'e' => _ = write!(out, "{:2}", t.day),
+            'H' => _ = write!(out, "{:02}", t.hour),
+            'I' => _ = write!(out, "{:02}", (t.hour + 11) % 12 + 1),
             'p' => out.push_str(if t.hour < 12 { "AM" } else { "PM" }),
-            'M' => out.push_str(&format!("{:02}", t.minute)),
-            'S' => out.push_str(&format!("{:02}", t.second)),
+            'M' => _ = write!(out, "{:02}", t.minute),
+            'S' => _ = write!(out, "{:02}", t.second),
             'N' | 'Q' | 'f' => {
                 let n = digits.unwrap_or(if spec == 'f' { 6 } else { 3 }).min(9);
                 let s = format!("{:09}", t.nanos);
@@ -127,34 +129,40 @@ pub(crate) fn strftime(epoch: f64, format: &str) -> String {
             }
             'j' => {
                 let doy = t.days - days_from_civil(t.year, 1, 1) + 1;
-                out.push_str(&format!("{doy:03}"));
+                _ = write!(out, "{doy:03}");
             }
             'b' | 'h' => out.push_str(&month_name[..3]),
             'B' => out.push_str(month_name),
             'a' => out.push_str(&DAYS[weekday][..3]),
             'A' => out.push_str(DAYS[weekday]),
-            'w' => out.push_str(&((weekday + 4) % 7).to_string()),
+            'w' => _ = write!(out, "{}", (weekday + 4) % 7),
             'Z' => out.push_str("UTC"),
             'z' => out.push_str("+0000"),
-            's' => out.push_str(&format!("{:.0}", epoch.floor())),
-            'T' => out.push_str(&format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second)),
-            'F' => out.push_str(&format!("{}-{:02}-{:02}", t.year, t.month, t.day)),
-            'D' => out.push_str(&format!(
-                "{:02}/{:02}/{:02}",
-                t.month,
-                t.day,
-                t.year.rem_euclid(100)
-            )),
-            'c' => out.push_str(&format!(
-                "{} {} {:2} {:02}:{:02}:{:02} {}",
-                &DAYS[weekday][..3],
-                &month_name[..3],
-                t.day,
-                t.hour,
-                t.minute,
-                t.second,
-                t.year
-            )),
+            's' => _ = write!(out, "{:.0}", epoch.floor()),
+            'T' => _ = write!(out, "{:02}:{:02}:{:02}", t.hour, t.minute, t.second),
+            'F' => _ = write!(out, "{}-{:02}-{:02}", t.year, t.month, t.day),
+            'D' => {
+                let _ = write!(
+                    out,
+                    "{:02}/{:02}/{:02}",
+                    t.month,
+                    t.day,
+                    t.year.rem_euclid(100)
+                );
+            }
+            'c' => {
+                let _ = write!(
+                    out,
+                    "{} {} {:2} {:02}:{:02}:{:02} {}",
+                    &DAYS[weekday][..3],
+                    &month_name[..3],
+                    t.day,
+                    t.hour,
+                    t.minute,
+                    t.second,
+                    t.year
+                );
+            }
             '%' => out.push('%'),
             other => {
                 out.push('%');
