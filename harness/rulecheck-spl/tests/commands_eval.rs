@@ -181,6 +181,27 @@ fn rename_command() {
     assert_eq!(rows[0]["x"], 1);
     let rows = run("| rename * as x*", &[json!({"a": 1, "xa": 2})]);
     assert_eq!(rows[0], json!({"xxa": 1}));
+    // Rows of one shape share their new names; a row of another shape
+    // gets its own, and a row of the first shape after it the first's.
+    let input = [
+        json!({"P.a": 1, "x": 2}),
+        json!({"P.a": 3, "x": 4}),
+        json!({"P.x": 5, "x": 6, "P.b": 7}),
+        json!({"P.a": 8, "x": 9}),
+        json!({"x": 10, "P.a": 11}),
+    ];
+    let rows = run("| rename P.* as *", &input);
+    assert_eq!(
+        rows,
+        [
+            json!({"x": 2, "a": 1}),
+            json!({"x": 4, "a": 3}),
+            json!({"x": 5, "b": 7}),
+            json!({"x": 9, "a": 8}),
+            json!({"x": 10, "a": 11}),
+        ]
+    );
+    assert_eq!(keys(&rows[2]), ["x", "b"]);
 }
 
 #[test]
@@ -713,6 +734,46 @@ fn tstats_groups_by_key_codes() {
         &input,
     );
     assert_eq!(col(&rows, "count"), [json!(1), json!(2)]);
+}
+
+#[test]
+fn tstats_aggregates_read_view_rows_as_their_filled_copies() {
+    // Over a batch, a group's aggregates read its view rows in place: a
+    // `by` field a row lacks reads as the `fillnull_value`, a date text
+    // `_time` as its time, a missing aggregated field as nothing.
+    let input = [
+        json!({"_time": 100, "Processes.dest": "h1", "Processes.process_id": 7}),
+        json!({"_time": "1970-01-01T00:05:00Z", "Processes.dest": "h1",
+               "Processes.user": "u1", "Processes.process_id": 8}),
+        json!({"timestamp": 50, "Processes.dest": "h1"}),
+        json!({"_time": 400, "Processes.dest": "h2", "Processes.user": "u2",
+               "Processes.process_id": "x"}),
+    ];
+    let rows = run(
+        "| tstats fillnull_value=unknown count min(_time) as first max(_time) as last \
+         values(Processes.user) as users dc(Processes.process_id) as ids \
+         sum(Processes.process_id) as total from datamodel=Endpoint.Processes \
+         by Processes.dest",
+        &input,
+    );
+    assert_eq!(col(&rows, "Processes.dest"), [json!("h1"), json!("h2")]);
+    assert_eq!(col(&rows, "count"), [json!(3), json!(1)]);
+    assert_eq!(col(&rows, "first"), [json!(50), json!(400)]);
+    assert_eq!(col(&rows, "last"), [json!(300), json!(400)]);
+    assert_eq!(col(&rows, "users"), [json!("u1"), json!("u2")]);
+    assert_eq!(col(&rows, "ids"), [json!(2), json!(1)]);
+    assert_eq!(col(&rows, "total"), [json!(15), Json::Null]);
+    // An aggregated `by` field reads the fill text where a row lacks it.
+    let rows = run(
+        "| tstats fillnull_value=unknown count values(Processes.user) as users \
+         from datamodel=Endpoint.Processes by Processes.dest Processes.user",
+        &input,
+    );
+    assert_eq!(
+        col(&rows, "Processes.user"),
+        [json!("u1"), json!("unknown"), json!("u2")]
+    );
+    assert_eq!(col(&rows, "count"), [json!(1), json!(2), json!(1)]);
 }
 
 #[test]

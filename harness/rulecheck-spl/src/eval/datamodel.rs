@@ -569,14 +569,22 @@ type TextMap = std::collections::HashMap<(String, String, String), std::rc::Rc<T
 /// of entry positions per name, built in one pass over the events' names,
 /// so that reading a field over every event needs no lookup by name.
 #[derive(Debug)]
-struct FieldSlots {
+pub(crate) struct FieldSlots {
     /// Per name, each event's entry position ([`FieldSlots::ABSENT`] when
     /// the event lacks it).
     slots: foldhash::HashMap<String, Vec<u32>>,
 }
 
 impl FieldSlots {
-    const ABSENT: u32 = u32::MAX;
+    /// The slot of a row without the name.
+    pub(crate) const ABSENT: u32 = u32::MAX;
+
+    /// Each row's entry position of the top-level name `name`
+    /// ([`FieldSlots::ABSENT`] where a row lacks it); `None` when no row
+    /// has it.
+    pub(crate) fn positions(&self, name: &str) -> Option<&[u32]> {
+        self.slots.get(name).map(Vec::as_slice)
+    }
 
     /// The slots of `rows` (`None` for a row outside the set).
     fn new<'r>(rows: impl ExactSizeIterator<Item = Option<&'r Event>>) -> FieldSlots {
@@ -605,24 +613,48 @@ impl FieldSlots {
         rows: impl Iterator<Item = Option<&'r Event>> + 's,
         field: &'s str,
     ) -> impl Iterator<Item = Option<&'r Json>> + 's {
-        let slots = self.slots.get(field).map(Vec::as_slice);
-        let dotted = field.contains('.');
-        rows.enumerate().map(move |(id, row)| {
-            let row = row?;
-            let slot = slots
-                .and_then(|slots| slots.get(id))
-                .filter(|&&slot| slot != FieldSlots::ABSENT);
-            match slot {
-                Some(&slot) => row
-                    .get_index(slot as usize)
-                    .map(|(_, v)| v)
-                    .filter(|v| !v.is_null()),
-                // Not a top-level name of this row: a dotted path into
-                // nested objects, or missing.
-                None if dotted => fields::get(row, field),
-                None => None,
-            }
-        })
+        let column = self.column(field);
+        rows.enumerate()
+            .map(move |(id, row)| row.and_then(|row| column.get(row, id)))
+    }
+
+    /// Where each row holds `field`.
+    pub(crate) fn column<'s>(&'s self, field: &'s str) -> SlotColumn<'s> {
+        SlotColumn {
+            slots: self.positions(field),
+            field,
+            dotted: field.contains('.'),
+        }
+    }
+}
+
+/// One field's entry positions in the rows of a [`FieldSlots`]: reads the
+/// field of a row without a lookup by name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SlotColumn<'s> {
+    slots: Option<&'s [u32]>,
+    field: &'s str,
+    dotted: bool,
+}
+
+impl SlotColumn<'_> {
+    /// The field in `row`, row `id` of the slots, as [`fields::get`]
+    /// reads it.
+    pub(crate) fn get<'r>(&self, row: &'r Event, id: usize) -> Option<&'r Json> {
+        let slot = self
+            .slots
+            .and_then(|slots| slots.get(id))
+            .filter(|&&slot| slot != FieldSlots::ABSENT);
+        match slot {
+            Some(&slot) => row
+                .get_index(slot as usize)
+                .map(|(_, v)| v)
+                .filter(|v| !v.is_null()),
+            // Not a top-level name of this row: a dotted path into nested
+            // objects, or missing.
+            None if self.dotted => fields::get(row, self.field),
+            None => None,
+        }
     }
 }
 
@@ -703,9 +735,10 @@ impl<'e> Batch<'e> {
                 ),
                 None => (0..self.events.len()).collect(),
             };
+            let when = source.when.bind(self.event_slots());
             for id in ids {
                 let event = &self.events[id];
-                if views[id].is_none() && source.when.eval(event, &mut None) {
+                if views[id].is_none() && when.eval(event, id, &mut None) {
                     views[id] = Some(Cow::Owned(normalized(source, event)));
                 }
             }
@@ -768,9 +801,14 @@ impl<'e> Batch<'e> {
     /// The value of `field` in each event (as [`fields::get`] reads it),
     /// found through the batch's [`FieldSlots`].
     fn event_values<'s>(&'s self, field: &'s str) -> impl Iterator<Item = Option<&'e Json>> + 's {
+        self.event_slots()
+            .values(self.events.iter().map(Some), field)
+    }
+
+    /// The [`FieldSlots`] of the events, built once per batch.
+    pub(crate) fn event_slots(&self) -> &FieldSlots {
         self.slots
             .get_or_init(|| FieldSlots::new(self.events.iter().map(Some)))
-            .values(self.events.iter().map(Some), field)
     }
 
     /// The value of `field` in each row of the view of `model`'s root
@@ -785,14 +823,26 @@ impl<'e> Batch<'e> {
         read: impl FnOnce(&mut dyn Iterator<Item = Option<&Json>>) -> T,
     ) -> T {
         let views = self.views(models, model, root);
-        let key = (model.to_owned(), root.to_owned());
-        let slots = self.view_slots.borrow().get(&key).cloned();
-        let slots = slots.unwrap_or_else(|| {
-            let slots = std::rc::Rc::new(FieldSlots::new(views.iter().map(Option::as_deref)));
-            self.view_slots.borrow_mut().insert(key, slots.clone());
-            slots
-        });
+        let slots = self.view_slots(models, model, root);
         read(&mut slots.values(views.iter().map(Option::as_deref), field))
+    }
+
+    /// The [`FieldSlots`] of the rows of the view of `model`'s root
+    /// dataset `root`, built once per batch.
+    pub(crate) fn view_slots(
+        &self,
+        models: &DataModels,
+        model: &str,
+        root: &str,
+    ) -> std::rc::Rc<FieldSlots> {
+        let key = (model.to_owned(), root.to_owned());
+        if let Some(slots) = self.view_slots.borrow().get(&key) {
+            return slots.clone();
+        }
+        let views = self.views(models, model, root);
+        let slots = std::rc::Rc::new(FieldSlots::new(views.iter().map(Option::as_deref)));
+        self.view_slots.borrow_mut().insert(key, slots.clone());
+        slots
     }
 
     /// The raw text of event `id` ([`fields::raw`]), built once per batch.

@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 
 use super::Context;
 
-use super::datamodel::Batch;
+use super::datamodel::{Batch, FieldSlots, SlotColumn};
 use super::expr::ExprEnv;
 use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
 use super::key_column::{IRREGULAR, KeyColumn, MISSING};
@@ -16,7 +16,7 @@ use super::plan::{ConvKind, JoinKind, SortKey, Stage, TstatsPlan};
 use super::prefilter::{Prefilter, candidates};
 use super::stats;
 use super::time;
-use super::value::{Event, Value, json_number, parse_number, sort_order};
+use super::value::{Event, EventHasher, Value, json_number, parse_number, sort_order};
 use crate::ast::StatsFlavor;
 
 /// An event as a result row: a copy with `_time` in epoch seconds when the
@@ -45,6 +45,32 @@ fn materialize_only(event: &Event, keep: &foldhash::HashSet<String>) -> Event {
     let mut row = Event::default();
     for (name, value) in event {
         if name == "_time" || keep.contains(name) {
+            row.insert(name.clone(), value.clone());
+        }
+    }
+    if let Some(t) = row_time(event) {
+        row.insert("_time".to_owned(), t);
+    }
+    row
+}
+
+/// [`materialize_only`] of event `id` of a batch, with `columns` the
+/// entry positions of the kept names in the batch's events
+/// ([`FieldSlots::positions`]): the kept fields are found by position, in
+/// the event's order, without a lookup by name. `positions` is a buffer.
+fn materialize_at(event: &Event, id: usize, columns: &[&[u32]], positions: &mut Vec<u32>) -> Event {
+    positions.clear();
+    positions.extend(
+        columns
+            .iter()
+            .filter_map(|column| column.get(id).copied())
+            .filter(|&p| p != FieldSlots::ABSENT),
+    );
+    positions.sort_unstable();
+    positions.dedup();
+    let mut row = Event::with_capacity_and_hasher(positions.len() + 1, EventHasher::default());
+    for &p in positions.iter() {
+        if let Some((name, value)) = event.get_index(p as usize) {
             row.insert(name.clone(), value.clone());
         }
     }
@@ -131,16 +157,16 @@ pub(crate) fn generate_in(
     }
 }
 
-/// Whether event `id` of the batch meets `pred`, with the batch's raw text
-/// of the event when `pred` reads it.
+/// Whether event `id` of the batch meets `pred` (bound to the batch's
+/// events), with the batch's raw text of the event when `pred` reads it.
 fn eval_in_batch(
-    pred: &super::predicate::Pred,
+    pred: &super::predicate::Bound<'_>,
     reads_raw: bool,
     batch: &Batch<'_>,
     id: usize,
 ) -> bool {
     let mut raw = reads_raw.then(|| std::borrow::Cow::Borrowed(batch.raw(id)));
-    pred.eval(&batch.events[id], &mut raw)
+    pred.eval(&batch.events[id], id, &mut raw)
 }
 
 /// A first search stage: the events that meet `pred` as rows, with only
@@ -174,9 +200,25 @@ pub(crate) fn search(
         ),
         None => (0..batch.events.len()).collect(),
     };
-    ids.into_iter()
-        .filter(|&id| eval_in_batch(pred, reads_raw, batch, id))
-        .map(|id| row(&batch.events[id]))
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let slots = batch.event_slots();
+    let bound = pred.bind(slots);
+    let kept = ids
+        .into_iter()
+        .filter(|&id| eval_in_batch(&bound, reads_raw, batch, id));
+    let Some(names) = keep else {
+        return kept.map(|id| materialize(&batch.events[id])).collect();
+    };
+    let columns: Vec<&[u32]> = names
+        .iter()
+        .map(String::as_str)
+        .chain(["_time"])
+        .filter_map(|name| slots.positions(name))
+        .collect();
+    let mut positions = Vec::new();
+    kept.map(|id| materialize_at(&batch.events[id], id, &columns, &mut positions))
         .collect()
 }
 
@@ -217,9 +259,7 @@ fn tstats_batch(
         return tstats(plan, batch.events, ctx);
     };
     let views = batch.views(&ctx.datamodels, &d.model, &d.root);
-    let keep = |view: &Event| {
-        d.constraints.iter().all(|c| c.eval(view, &mut None)) && plan.filter.eval(view, &mut None)
-    };
+    let slots = batch.view_slots(&ctx.datamodels, &d.model, &d.root);
     let row = |view: &Event| match &plan.reads {
         Some(names) => project(view, names),
         None => materialize(view),
@@ -245,7 +285,16 @@ fn tstats_batch(
             code => allowed.contains(&code),
         });
     }
-    ids.retain(|&id| views[id].as_deref().is_some_and(keep));
+    if !ids.is_empty() {
+        let constraints: Vec<_> = d.constraints.iter().map(|c| c.bind(&slots)).collect();
+        let filter = plan.filter.bind(&slots);
+        ids.retain(|&id| {
+            views[id].as_deref().is_some_and(|view| {
+                constraints.iter().all(|c| c.eval(view, id, &mut None))
+                    && filter.eval(view, id, &mut None)
+            })
+        });
+    }
     if !plan.by.is_empty()
         && let Some(out) = tstats_by_codes(plan, &views, &ids, batch, ctx)
     {
@@ -335,6 +384,8 @@ fn tstats_by_codes(
     let k = columns.len();
     let text = |i: usize, code: u32| key_text(&columns, fill, i, code);
     let env = ExprEnv { now: ctx.now };
+    let slots = batch.view_slots(&ctx.datamodels, &d.model, &d.root);
+    let direct = direct_reads(plan, views, &slots);
     let mut decisions = stats::Decisions::default();
     let mut out = Vec::new();
     for (at, members) in groups {
@@ -359,10 +410,62 @@ fn tstats_by_codes(
             continue;
         };
         let members: Vec<usize> = members.iter().map(|&pos| ids[pos]).collect();
-        add_aggregates(plan, &mut row, &group_rows(plan, views, &members), &env);
+        let aggregates = match &direct {
+            Some(read) => stats::aggregate_fields(&plan.aggs, &members, read),
+            None => None,
+        };
+        let aggregates = aggregates.unwrap_or_else(|| {
+            let rows = group_rows(plan, views, &members);
+            let all: Vec<usize> = (0..rows.len()).collect();
+            stats::aggregate(&plan.aggs, &rows, &all, &plan.by, &env)
+        });
+        add_aggregates(plan, &mut row, aggregates);
         out.push(row);
     }
     Some(out)
+}
+
+/// How the aggregations of a `tstats` read field `f` of view row `id`
+/// without copying the row: as they would read its copy ([`project`],
+/// filled as [`prepare_tstats_rows`] fills it). `None` when the copy is
+/// binned by `span` or the aggregations read more than named fields.
+fn direct_reads<'a>(
+    plan: &'a TstatsPlan,
+    views: &'a [Option<Cow<'_, Event>>],
+    slots: &'a FieldSlots,
+) -> Option<impl Fn(usize, &str) -> Value + 'a> {
+    if plan.span.is_some() {
+        return None;
+    }
+    let reads = plan.reads.as_ref()?;
+    // The copy holds the row's own `_time` when the aggregations read it,
+    // else its time as [`row_time`] gives it.
+    let reads_time = reads.iter().any(|name| name == "_time");
+    let columns: Vec<(&str, SlotColumn<'a>)> = reads
+        .iter()
+        .map(String::as_str)
+        .chain((!reads_time).then_some("_time"))
+        .map(|name| (name, slots.column(name)))
+        .collect();
+    Some(move |id: usize, field: &str| {
+        let Some(view) = views[id].as_deref() else {
+            return Value::Null;
+        };
+        let column = columns.iter().find(|(name, _)| *name == field);
+        let read = column.and_then(|(_, column)| column.get(view, id));
+        let value = match read {
+            Some(json) if field != "_time" || reads_time || json.is_number() => {
+                Some(Cow::Borrowed(json))
+            }
+            _ if field == "_time" => row_time(view).map(Cow::Owned),
+            _ => None,
+        };
+        match (value, &plan.fillnull) {
+            (Some(json), _) if !json.is_null() => Value::from_json(&json),
+            (_, Some(fill)) if plan.by.iter().any(|b| b == field) => Value::Str(fill.clone()),
+            _ => Value::Null,
+        }
+    })
 }
 
 /// The row of a `tstats` group with `key`: its `by` fields (each a number
@@ -395,16 +498,10 @@ fn group_key_row<'k>(
     Some(row.unwrap_or_else(|| stats::key_fields_with(&plan.by, key, numeric)))
 }
 
-/// Add to a group's `row` the aggregates of `rows`, but for those named as
-/// a `by` field.
-fn add_aggregates<R: std::borrow::Borrow<Event>>(
-    plan: &TstatsPlan,
-    row: &mut Event,
-    rows: &[R],
-    env: &ExprEnv,
-) {
-    let all: Vec<usize> = (0..rows.len()).collect();
-    for (name, value) in stats::aggregate(&plan.aggs, rows, &all, &plan.by, env) {
+/// Add to a group's `row` its `aggregates`, but for those named as a `by`
+/// field.
+fn add_aggregates(plan: &TstatsPlan, row: &mut Event, aggregates: Vec<(String, Value)>) {
+    for (name, value) in aggregates {
         if plan.by.contains(&name) {
             continue;
         }
@@ -584,7 +681,12 @@ fn tstats_by_key(
                 })
                 .collect(),
         );
-        add_aggregates(plan, &mut row, &rows, &env);
+        let all: Vec<usize> = (0..rows.len()).collect();
+        add_aggregates(
+            plan,
+            &mut row,
+            stats::aggregate(&plan.aggs, &rows, &all, &plan.by, &env),
+        );
         out.push(row);
     }
     out
@@ -783,11 +885,17 @@ pub(crate) fn apply_in(
                 }
             });
         }),
-        Stage::Rename(pairs) => map(rows, |row| {
-            for (from, to) in pairs {
-                rename(row, from, to);
-            }
-        }),
+        Stage::Rename(pairs) => {
+            let mut renamers: Vec<Renamer<'_>> = pairs
+                .iter()
+                .map(|(from, to)| Renamer::new(from, to))
+                .collect();
+            map(rows, |row| {
+                for renamer in &mut renamers {
+                    renamer.apply(row);
+                }
+            })
+        }
         Stage::Rex { field, re, all } => map(rows, |row| {
             let Some(text) = text_of(row, field) else {
                 return;
@@ -1150,43 +1258,78 @@ fn text_of(row: &Event, field: &str) -> Option<String> {
 
 /// `rename from AS to`, with `*` wildcards.
 pub(crate) fn rename(row: &mut Event, from: &str, to: &str) {
-    if !from.contains('*') {
-        if let Some(v) = row.shift_remove(from) {
-            row.insert(to.to_owned(), v);
+    Renamer::new(from, to).apply(row);
+}
+
+/// `rename from AS to` over many rows. With wildcards, the new names of a
+/// row's fields are worked out once for each run of rows that have the
+/// same names in the same order (the rows of a `tstats` or `stats`).
+struct Renamer<'p> {
+    from: &'p str,
+    to: &'p str,
+    /// The names of the last row renamed, their new names, and whether
+    /// no new name is an existing field or another field's new name.
+    names: Vec<String>,
+    targets: Vec<Option<String>>,
+    simple: bool,
+}
+
+impl<'p> Renamer<'p> {
+    fn new(from: &'p str, to: &'p str) -> Renamer<'p> {
+        Renamer {
+            from,
+            to,
+            names: Vec::new(),
+            targets: Vec::new(),
+            simple: false,
         }
-        return;
     }
-    // Each field the pattern matches is removed and its value inserted
-    // under the new name, in field order: a new name is appended, an
-    // existing one keeps its place. When no new name is an existing field
-    // or another field's new name, that is the unmatched fields in order,
-    // then the renamed ones: built in one pass.
-    let targets: Vec<Option<String>> = row.keys().map(|name| renamed(from, to, name)).collect();
-    let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
-    let simple = targets
-        .iter()
-        .flatten()
-        .all(|t| !row.contains_key(t) && seen.insert(t.as_str()));
-    if simple {
-        let old = std::mem::take(row);
-        let mut renamed = Vec::new();
-        for ((name, value), target) in old.into_iter().zip(targets) {
-            match target {
-                Some(target) => renamed.push((target, value)),
-                None => {
-                    row.insert(name, value);
+
+    fn apply(&mut self, row: &mut Event) {
+        let (from, to) = (self.from, self.to);
+        if !from.contains('*') {
+            if let Some(v) = row.shift_remove(from) {
+                row.insert(to.to_owned(), v);
+            }
+            return;
+        }
+        let same =
+            row.len() == self.names.len() && row.keys().zip(&self.names).all(|(a, b)| a == b);
+        if !same {
+            self.names = row.keys().cloned().collect();
+            self.targets = row.keys().map(|name| renamed(from, to, name)).collect();
+            let mut seen: foldhash::HashSet<&str> = foldhash::HashSet::default();
+            self.simple = self
+                .targets
+                .iter()
+                .flatten()
+                .all(|t| !row.contains_key(t) && seen.insert(t.as_str()));
+        }
+        // Each field the pattern matches is removed and its value inserted
+        // under the new name, in field order: a new name is appended, an
+        // existing one keeps its place. When no new name is an existing
+        // field or another field's new name, that is the unmatched fields
+        // in order, then the renamed ones: built in one pass.
+        if self.simple {
+            let old = std::mem::take(row);
+            row.reserve(old.len());
+            let mut renamed = Vec::new();
+            for ((name, value), target) in old.into_iter().zip(&self.targets) {
+                match target {
+                    Some(target) => renamed.push((target.clone(), value)),
+                    None => {
+                        row.insert(name, value);
+                    }
                 }
             }
+            row.extend(renamed);
+            return;
         }
-        row.extend(renamed);
-        return;
-    }
-    let names: Vec<String> = row.keys().cloned().collect();
-    for name in names {
-        if let Some(captures) = wildcard_captures(from, &name) {
-            let target = fill_wildcards(to, &captures);
-            if let Some(v) = row.shift_remove(&name) {
-                row.insert(target, v);
+        for (name, target) in self.names.iter().zip(&self.targets) {
+            if let Some(target) = target
+                && let Some(v) = row.shift_remove(name)
+            {
+                row.insert(target.clone(), v);
             }
         }
     }

@@ -1,7 +1,9 @@
 //! The compiled search language (base search, `search`, `tstats … where`).
 
 use rulecheck_core::{Diagnostic, Span};
+use serde_json::Value as Json;
 
+use super::datamodel::{FieldSlots, SlotColumn};
 use super::diag::unsupported;
 use super::fields::{self, any_text};
 use super::pattern::{Glob, TermMatcher};
@@ -217,22 +219,9 @@ impl Pred {
                 let text = raw.get_or_insert_with(|| fields::raw(event));
                 matcher.matches(text)
             }
-            Pred::Match {
-                field,
-                negated,
-                glob,
-                ..
-            } => match fields::get(event, field) {
-                None => false,
-                Some(json) if glob.is_any() => !negated || json.is_null(),
-                Some(json) => any_text(json, &mut |s| glob.matches(s)) != *negated,
-            },
-            Pred::In { field, globs, .. } => fields::get(event, field)
-                .is_some_and(|json| any_text(json, &mut |s| globs.iter().any(|g| g.matches(s)))),
-            Pred::Order {
-                field, op, value, ..
-            } => fields::get(event, field)
-                .is_some_and(|json| any_text(json, &mut |s| ordered(s, *op, value))),
+            Pred::Match { field, .. } | Pred::In { field, .. } | Pred::Order { field, .. } => {
+                self.holds_for(fields::get(event, field))
+            }
             Pred::Time {
                 bound, earliest, ..
             } => fields::event_time(event)
@@ -240,6 +229,46 @@ impl Pred {
             Pred::Implied { field, inner } => {
                 fields::get(event, field).is_none() || inner.eval(event, raw)
             }
+        }
+    }
+
+    /// Whether a field comparison ([`Pred::Match`], [`Pred::In`],
+    /// [`Pred::Order`]) holds for the value of its field (as
+    /// [`fields::get`] reads it); `false` for any other expression.
+    fn holds_for(&self, value: Option<&Json>) -> bool {
+        match self {
+            Pred::Match { negated, glob, .. } => match value {
+                None => false,
+                Some(json) if glob.is_any() => !negated || json.is_null(),
+                Some(json) => any_text(json, &mut |s| glob.matches(s)) != *negated,
+            },
+            Pred::In { globs, .. } => value
+                .is_some_and(|json| any_text(json, &mut |s| globs.iter().any(|g| g.matches(s)))),
+            Pred::Order {
+                op, value: bound, ..
+            } => value.is_some_and(|json| any_text(json, &mut |s| ordered(s, *op, bound))),
+            _ => false,
+        }
+    }
+
+    /// The expression bound to the rows of `slots`: each field comparison
+    /// reads its field through the slots, without a lookup by name.
+    pub(crate) fn bind<'p>(&'p self, slots: &'p FieldSlots) -> Bound<'p> {
+        match self {
+            Pred::And(parts) => Bound::And(parts.iter().map(|p| p.bind(slots)).collect()),
+            Pred::Or(parts) => Bound::Or(parts.iter().map(|p| p.bind(slots)).collect()),
+            Pred::Not(inner) => Bound::Not(Box::new(inner.bind(slots))),
+            Pred::Match { field, .. } | Pred::In { field, .. } | Pred::Order { field, .. } => {
+                Bound::Field {
+                    pred: self,
+                    column: slots.column(field),
+                }
+            }
+            Pred::Implied { field, inner } => Bound::Implied {
+                column: slots.column(field),
+                inner: Box::new(inner.bind(slots)),
+            },
+            Pred::All | Pred::Term { .. } | Pred::Time { .. } => Bound::Other(self),
         }
     }
 
@@ -304,5 +333,50 @@ fn ordered(value: &str, op: CompareOp, bound: &str) -> bool {
         CompareOp::Ge => ordering.is_ge(),
         CompareOp::Eq => ordering.is_eq(),
         CompareOp::Ne => ordering.is_ne(),
+    }
+}
+
+/// A [`Pred`] bound to the rows of a [`FieldSlots`] ([`Pred::bind`]).
+#[derive(Debug)]
+pub(crate) enum Bound<'p> {
+    /// Every part.
+    And(Vec<Bound<'p>>),
+    /// Any part.
+    Or(Vec<Bound<'p>>),
+    /// The negation.
+    Not(Box<Bound<'p>>),
+    /// A field comparison and where each row holds its field.
+    Field {
+        pred: &'p Pred,
+        column: SlotColumn<'p>,
+    },
+    /// [`Pred::Implied`].
+    Implied {
+        column: SlotColumn<'p>,
+        inner: Box<Bound<'p>>,
+    },
+    /// An expression that reads no single field.
+    Other(&'p Pred),
+}
+
+impl Bound<'_> {
+    /// Whether `row`, row `id` of the slots, satisfies the expression, as
+    /// [`Pred::eval`] decides it.
+    pub(crate) fn eval<'e>(
+        &self,
+        row: &'e Event,
+        id: usize,
+        raw: &mut Option<std::borrow::Cow<'e, str>>,
+    ) -> bool {
+        match self {
+            Bound::And(parts) => parts.iter().all(|p| p.eval(row, id, raw)),
+            Bound::Or(parts) => parts.iter().any(|p| p.eval(row, id, raw)),
+            Bound::Not(inner) => !inner.eval(row, id, raw),
+            Bound::Field { pred, column } => pred.holds_for(column.get(row, id)),
+            Bound::Implied { column, inner } => {
+                column.get(row, id).is_none() || inner.eval(row, id, raw)
+            }
+            Bound::Other(pred) => pred.eval(row, raw),
+        }
     }
 }

@@ -246,8 +246,11 @@ pub(crate) fn candidates(
                 }
             }
         }
-        ids.sort_unstable();
-        ids.dedup();
+        // One index entry or text gives its rows ascending already.
+        if !ids.is_sorted_by(|a, b| a < b) {
+            ids.sort_unstable();
+            ids.dedup();
+        }
         if best.as_ref().is_none_or(|b| ids.len() < b.len()) {
             best = Some(ids);
         }

@@ -430,35 +430,82 @@ fn aggregate_one<R: std::borrow::Borrow<Event>>(
     rows: &[usize],
     env: &ExprEnv,
 ) -> Value {
-    let needs_time = matches!(
+    if matches!(agg.input, AggInput::Rows) {
+        #[allow(clippy::cast_precision_loss)]
+        return Value::Num(rows.len() as f64);
+    }
+    let needs_time = agg.func.reads_time();
+    fold(
         agg.func,
-        AggFunc::Earliest | AggFunc::Latest | AggFunc::EarliestTime | AggFunc::LatestTime
-    );
+        rows.iter().map(|&i| {
+            let row = all[i].borrow();
+            let value = match &agg.input {
+                AggInput::Field(field) => fields::value(row, field),
+                AggInput::Eval(e) => match (agg.func, e.eval(row, env)) {
+                    (_, Value::Bool(false)) => Value::Null,
+                    (AggFunc::Count, Value::Bool(true)) => Value::Num(1.0),
+                    (_, v) => v,
+                },
+                AggInput::Rows | AggInput::Pattern(_) => Value::Null,
+            };
+            let time = if needs_time && !value.is_null() {
+                fields::event_time(row)
+            } else {
+                None
+            };
+            (value, time)
+        }),
+    )
+}
+
+/// Every aggregation over `rows`, each reading field `f` of row `i` as
+/// `read(i, f)`; `None` when one reads more than one named field of its
+/// rows (an expression, a wildcard pattern, or the rows' times for
+/// `earliest` and the like), for which the aggregation needs the rows
+/// themselves ([`aggregate`]).
+pub(crate) fn aggregate_fields(
+    aggs: &[Agg],
+    rows: &[usize],
+    read: impl Fn(usize, &str) -> Value,
+) -> Option<Vec<(String, Value)>> {
+    aggs.iter()
+        .map(|agg| {
+            let value = match &agg.input {
+                #[allow(clippy::cast_precision_loss)]
+                AggInput::Rows => Value::Num(rows.len() as f64),
+                AggInput::Field(field) if !agg.func.reads_time() => {
+                    fold(agg.func, rows.iter().map(|&i| (read(i, field), None)))
+                }
+                _ => return None,
+            };
+            Some((agg.name.clone(), value))
+        })
+        .collect()
+}
+
+impl AggFunc {
+    /// Whether the function reads the time of each value's row.
+    fn reads_time(self) -> bool {
+        matches!(
+            self,
+            AggFunc::Earliest | AggFunc::Latest | AggFunc::EarliestTime | AggFunc::LatestTime
+        )
+    }
+}
+
+/// `func` over the values of its rows, each with its row's time (read
+/// only by [`AggFunc::reads_time`] functions).
+fn fold(func: AggFunc, items: impl Iterator<Item = (Value, Option<f64>)>) -> Value {
     let mut values = Vec::new();
     let mut times = Vec::new();
     let mut count = 0_usize;
-    for &i in rows {
-        let row = all[i].borrow();
-        let value = match &agg.input {
-            AggInput::Rows => {
-                count += 1;
-                continue;
-            }
-            AggInput::Field(field) => fields::value(row, field),
-            AggInput::Eval(e) => match (agg.func, e.eval(row, env)) {
-                (_, Value::Bool(false)) => Value::Null,
-                (AggFunc::Count, Value::Bool(true)) => Value::Num(1.0),
-                (_, v) => v,
-            },
-            AggInput::Pattern(_) => Value::Null,
-        };
+    for (value, time) in items {
         let n = value.items().len();
-        if agg.func == AggFunc::Count {
+        if func == AggFunc::Count {
             count += n;
             continue;
         }
-        if needs_time && n > 0 {
-            let time = fields::event_time(row);
+        if func.reads_time() && n > 0 {
             times.extend(std::iter::repeat_n(time, n));
         }
         match value {
@@ -467,11 +514,11 @@ fn aggregate_one<R: std::borrow::Borrow<Event>>(
             single => values.push(single),
         }
     }
-    if agg.func == AggFunc::Count {
+    if func == AggFunc::Count {
         #[allow(clippy::cast_precision_loss)]
         return Value::Num(count as f64);
     }
-    finish(agg.func, &values, &times)
+    finish(func, &values, &times)
 }
 
 #[allow(clippy::cast_precision_loss, clippy::too_many_lines)]
