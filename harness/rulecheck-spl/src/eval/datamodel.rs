@@ -15,7 +15,7 @@ use super::fields;
 use super::key_column::KeyColumn;
 use super::predicate::{self, Pred, PredEnv};
 use super::prefilter::TextColumn;
-use super::value::{Event, json_number};
+use super::value::{Event, Value, json_number};
 use crate::ast::{CommandKind, SearchExpr};
 
 const BUILTIN_MODELS: &str = include_str!("../../../../mappings/cim/datamodels.toml");
@@ -438,26 +438,79 @@ fn in_form(root: &str, event: &Event) -> bool {
 /// The view of a raw event through a normalization map: `_time`, the
 /// internal fields and the map's fields.
 fn normalized(source: &Source, event: &Event) -> Event {
+    normalized_with(source, event, None)
+}
+
+/// Where the fields a normalization map reads plainly are in the events
+/// of a batch: its `_time`, its internal fields, and each of the map's
+/// fields that is a plain field (`None` for an expression).
+struct SourceSlots<'s> {
+    time: SlotColumn<'s>,
+    internal: Vec<Option<&'s [u32]>>,
+    fields: Vec<Option<SlotColumn<'s>>>,
+}
+
+impl<'s> SourceSlots<'s> {
+    fn new(source: &'s Source, slots: &'s FieldSlots) -> SourceSlots<'s> {
+        SourceSlots {
+            time: slots.column("_time"),
+            internal: INTERNAL_FIELDS
+                .iter()
+                .map(|name| slots.positions(name))
+                .collect(),
+            fields: source
+                .fields
+                .iter()
+                .map(|(_, e)| match e {
+                    CExpr::Field(name) => Some(slots.column(name)),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// [`normalized`], reading the plain fields of event `id` of a batch
+/// through its slots when given.
+fn normalized_with(
+    source: &Source,
+    event: &Event,
+    slots: Option<(&SourceSlots<'_>, usize)>,
+) -> Event {
     let env = ExprEnv { now: 0 };
     let mut out = Event::with_capacity_and_hasher(
         source.fields.len() + 1 + INTERNAL_FIELDS.len(),
         super::value::EventHasher::default(),
     );
-    if let Some(t) = fields::event_time(event) {
+    // As `fields::event_time`, which reads a numeric `_time` first.
+    let time = match slots.and_then(|(s, id)| s.time.get(event, id)) {
+        Some(Json::Number(n)) => n.as_f64(),
+        _ => fields::event_time(event),
+    };
+    if let Some(t) = time {
         out.insert("_time".to_owned(), json_number(t));
     }
-    for name in INTERNAL_FIELDS {
-        if let Some(v) = event.get(*name) {
+    for (i, name) in INTERNAL_FIELDS.iter().enumerate() {
+        let value = match slots {
+            Some((s, id)) => s.internal[i]
+                .and_then(|p| p.get(id))
+                .filter(|&&p| p != FieldSlots::ABSENT)
+                .and_then(|&p| event.get_index(p as usize))
+                .map(|(_, v)| v),
+            None => event.get(*name),
+        };
+        if let Some(v) = value {
             out.insert((*name).to_owned(), v.clone());
         }
     }
     // Fields with the same expression (`process_name` and
     // `process_exec`) are computed once.
     let mut values: Vec<Option<Json>> = Vec::with_capacity(source.fields.len());
-    for ((_, e), same) in source.fields.iter().zip(&source.same_as) {
-        let value = match same {
-            Some(j) => values.get(*j).cloned().flatten(),
-            None => field_value(e, event, &env),
+    for (i, ((_, e), same)) in source.fields.iter().zip(&source.same_as).enumerate() {
+        let value = match (same, slots.and_then(|(s, id)| Some((s.fields[i]?, id)))) {
+            (Some(j), _) => values.get(*j).cloned().flatten(),
+            (None, Some((column, id))) => plain_value(column.get(event, id)),
+            (None, None) => field_value(e, event, &env),
         };
         values.push(value);
     }
@@ -473,12 +526,20 @@ fn normalized(source: &Source, event: &Event) -> Event {
 /// plain field holding a string is copied without the round trip through
 /// an expression value (which gives the same string).
 fn field_value(e: &CExpr, event: &Event, env: &ExprEnv) -> Option<Json> {
-    if let CExpr::Field(name) = e
-        && let Some(json @ Json::String(_)) = fields::get(event, name)
-    {
-        return Some(json.clone());
+    match e {
+        CExpr::Field(name) => plain_value(fields::get(event, name)),
+        _ => e.eval(event, env).to_json(),
     }
-    e.eval(event, env).to_json()
+}
+
+/// [`field_value`] of a plain field holding `json` (as [`fields::get`]
+/// reads it).
+fn plain_value(json: Option<&Json>) -> Option<Json> {
+    match json {
+        Some(json @ Json::String(_)) => Some(json.clone()),
+        Some(json) => Value::from_json(json).to_json(),
+        None => None,
+    }
 }
 
 /// A diagnostic for an unknown data model.
@@ -736,10 +797,15 @@ impl<'e> Batch<'e> {
                 None => (0..self.events.len()).collect(),
             };
             let when = source.when.bind(self.event_slots());
+            let reads = SourceSlots::new(source, self.event_slots());
             for id in ids {
                 let event = &self.events[id];
                 if views[id].is_none() && when.eval(event, id, &mut None) {
-                    views[id] = Some(Cow::Owned(normalized(source, event)));
+                    views[id] = Some(Cow::Owned(normalized_with(
+                        source,
+                        event,
+                        Some((&reads, id)),
+                    )));
                 }
             }
         }
@@ -902,7 +968,8 @@ fn index_values<'r>(values: impl Iterator<Item = Option<&'r Json>>) -> RowIndex 
             // Lowercased into one buffer: a new String only for a new text.
             lower.clear();
             if s.is_ascii() {
-                lower.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+                lower.push_str(s);
+                lower.make_ascii_lowercase();
             } else {
                 lower.push_str(&s.to_lowercase());
             }

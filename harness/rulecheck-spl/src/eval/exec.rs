@@ -362,15 +362,25 @@ fn tstats_by_codes(
     // `ids` (built for this search: the binned `_time`, or any field when
     // few rows are kept) or by view row (the batch's, shared).
     let few = ids.len() * 8 < views.len();
+    let slots = batch.view_slots(&ctx.datamodels, &d.model, &d.root);
     let columns: Vec<(std::rc::Rc<KeyColumn>, bool)> = plan
         .by
         .iter()
         .map(|field| {
-            if field == "_time" || few {
+            if field == "_time" {
                 let column = KeyColumn::build(ids.iter().map(|&id| {
                     views[id]
                         .as_deref()
                         .and_then(|v| tstats_by_value_unfilled(plan, v, field))
+                }));
+                (std::rc::Rc::new(column), true)
+            } else if few {
+                let slot = slots.column(field);
+                let column = KeyColumn::build(ids.iter().map(|&id| {
+                    views[id]
+                        .as_deref()
+                        .and_then(|v| slot.get(v, id))
+                        .map(Cow::Borrowed)
                 }));
                 (std::rc::Rc::new(column), true)
             } else {
@@ -384,7 +394,6 @@ fn tstats_by_codes(
     let k = columns.len();
     let text = |i: usize, code: u32| key_text(&columns, fill, i, code);
     let env = ExprEnv { now: ctx.now };
-    let slots = batch.view_slots(&ctx.datamodels, &d.model, &d.root);
     let direct = direct_reads(plan, views, &slots);
     let mut decisions = stats::Decisions::default();
     let mut out = Vec::new();

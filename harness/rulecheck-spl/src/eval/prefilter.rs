@@ -198,8 +198,9 @@ impl TextColumn {
         if text.is_ascii() {
             self.starts.push(self.text.len());
             self.rows.push(id);
-            self.text
-                .extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+            let start = self.text.len();
+            self.text.extend_from_slice(text.as_bytes());
+            self.text[start..].make_ascii_lowercase();
             self.text.push(0);
         } else if self.unicode_rows.last() != Some(&id) {
             self.unicode_rows.push(id);
