@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::AhoCorasick;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
@@ -13,6 +12,7 @@ use std::time::SystemTime;
 use serde_json::Value as Json;
 
 use super::fields;
+use super::literals::LiteralIndex;
 use super::pattern::Glob;
 use super::value::{Event, Value};
 
@@ -43,13 +43,13 @@ enum ColumnIndex {
     /// Exact cells: rows by cell text (ASCII-lowercased for a
     /// case-insensitive table).
     Exact(HashMap<String, Vec<usize>>),
-    /// Wildcard cells: an automaton over each pattern's longest literal
-    /// (ASCII case-insensitive for a case-insensitive table), the row of
-    /// each literal, and the rows whose pattern has no literal (`*`). A
-    /// pattern matches only values that contain its literal, so the rows
-    /// whose literal occurs in the value are the only candidates.
+    /// Wildcard cells: an index of each pattern's longest literal (ASCII
+    /// case-insensitive for a case-insensitive table), the row of each
+    /// literal, and the rows whose pattern has no literal (`*`). A pattern
+    /// matches only values that contain its literal, so the rows whose
+    /// literal occurs in the value are the only candidates.
     Wildcard {
-        literals: Option<AhoCorasick>,
+        literals: LiteralIndex,
         rows: Vec<usize>,
         unconstrained: Vec<usize>,
     },
@@ -304,13 +304,7 @@ impl Table {
                     return false;
                 }
                 out.extend_from_slice(unconstrained);
-                if let Some(literals) = literals {
-                    out.extend(
-                        literals
-                            .find_overlapping_iter(value)
-                            .map(|m| rows[m.pattern().as_usize()]),
-                    );
-                }
+                literals.find(value, &mut |id| out.push(rows[id]));
                 true
             }
         }
@@ -324,28 +318,19 @@ impl Table {
             let mut unconstrained = Vec::new();
             for (r, glob) in globs.iter().enumerate() {
                 match glob.longest_literal() {
-                    Some(literal) if self.case_sensitive || literal.is_ascii() => {
+                    Some(literal)
+                        if !literal.is_empty() && (self.case_sensitive || literal.is_ascii()) =>
+                    {
                         literals.push(literal.to_owned());
                         rows.push(r);
                     }
                     _ => unconstrained.push(r),
                 }
             }
-            return match AhoCorasick::builder()
-                .ascii_case_insensitive(!self.case_sensitive)
-                .build(&literals)
-            {
-                Ok(automaton) => ColumnIndex::Wildcard {
-                    literals: Some(automaton),
-                    rows,
-                    unconstrained,
-                },
-                // An automaton too large to build: every row is a candidate.
-                Err(_) => ColumnIndex::Wildcard {
-                    literals: None,
-                    rows: Vec::new(),
-                    unconstrained: (0..globs.len()).collect(),
-                },
+            return ColumnIndex::Wildcard {
+                literals: LiteralIndex::new(literals, self.case_sensitive),
+                rows,
+                unconstrained,
             };
         }
         let mut cells: HashMap<String, Vec<usize>> = HashMap::new();

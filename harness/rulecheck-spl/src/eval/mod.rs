@@ -9,6 +9,7 @@ mod expr;
 mod fields;
 mod functions;
 mod key_column;
+mod literals;
 mod lookup;
 mod needed;
 mod pattern;
