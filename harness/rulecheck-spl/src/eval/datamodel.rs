@@ -921,7 +921,23 @@ impl<'e> Batch<'e> {
         let key = (String::new(), String::new(), field.to_owned());
         cached(&self.texts, key, || {
             if field == super::prefilter::RAW {
-                TextColumn::from_texts((0..self.events.len()).map(|id| (id, self.raw(id))))
+                // Each event's raw text is written into one buffer, not
+                // kept: a search builds it again for the few events it
+                // tests a term on.
+                let mut column = TextColumn::default();
+                let mut buffer = String::new();
+                for (id, event) in self.events.iter().enumerate() {
+                    match (self.raws[id].get(), event.get("_raw")) {
+                        (Some(raw), _) => column.push(id, raw),
+                        (None, Some(Json::String(raw))) => column.push(id, raw),
+                        (None, _) => {
+                            buffer.clear();
+                            fields::write_raw(&mut buffer, event);
+                            column.push(id, &buffer);
+                        }
+                    }
+                }
+                column
             } else {
                 TextColumn::of_values(self.event_values(field))
             }

@@ -63,13 +63,19 @@ pub(crate) fn raw(event: &Event) -> Cow<'_, str> {
         return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(512);
+    write_raw(&mut out, event);
+    Cow::Owned(out)
+}
+
+/// Append to `out` the raw text [`raw`] builds for an event without a
+/// `_raw` string.
+pub(crate) fn write_raw(out: &mut String, event: &Event) {
     for (key, value) in event {
         if key == "_raw" || key == "_time" {
             continue;
         }
-        write_pairs(&mut out, key, value);
+        write_pairs(out, key, value);
     }
-    Cow::Owned(out)
 }
 
 fn write_pairs(out: &mut String, key: &str, value: &Json) {

@@ -186,6 +186,7 @@ impl TextColumn {
     }
 
     /// The column of one text per row.
+    #[cfg(test)]
     pub(crate) fn from_texts<'t>(texts: impl Iterator<Item = (usize, &'t str)>) -> Self {
         let mut column = TextColumn::default();
         for (id, text) in texts {
@@ -194,7 +195,8 @@ impl TextColumn {
         column
     }
 
-    fn push(&mut self, id: usize, text: &str) {
+    /// Add `text` as a text of row `id` (rows in ascending order).
+    pub(crate) fn push(&mut self, id: usize, text: &str) {
         if text.is_ascii() {
             self.starts.push(self.text.len());
             self.rows.push(id);
