@@ -45,7 +45,8 @@ mod security_content;
 use rulecheck_spl::{Batch, Context, Event};
 use security_content::compile_detections;
 
-/// The allocator of the `rulecheck` binary, so that the figures match it.
+/// The allocator of the `rulecheck` binary (with the same `no_thp`
+/// build), so that the figures match it.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
