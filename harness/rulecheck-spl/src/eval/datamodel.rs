@@ -580,6 +580,30 @@ mod tests {
     }
 
     #[test]
+    fn batch_views_are_the_views_of_each_event() {
+        let models = DataModels::builtin();
+        let events: Vec<Event> = [
+            serde_json::json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+                "_time": 100, "host": "h", "Image": "C:\\w\\a.exe", "ProcessId": 12,
+                "CommandLine": null, "User": "u"}),
+            serde_json::json!({"EventID": 4688, "Channel": "Security", "_time": "1970-01-01T00:01:40Z",
+                "NewProcessName": "C:\\w\\b.exe", "TargetUserName": "-", "SubjectUserName": "s"}),
+            serde_json::json!({"EventID": 3, "Channel": "Microsoft-Windows-Sysmon/Operational"}),
+            serde_json::json!({"Processes.process_name": "c.exe", "Processes.dest": "d"}),
+        ]
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
+        .collect();
+        let batch = Batch::new(&events);
+        let views = batch.views(&models, "Endpoint", "Processes");
+        for (id, event) in events.iter().enumerate() {
+            let want = models.view("Endpoint", "Processes", event);
+            assert_eq!(views[id].as_deref(), want.as_deref(), "event {id}");
+        }
+        assert!(views[0].is_some() && views[1].is_some() && views[2].is_none());
+    }
+
+    #[test]
     fn builtin_definitions_load() {
         let loaded = DataModels::from_toml(BUILTIN_MODELS, BUILTIN_NORMALIZATION);
         assert!(loaded.is_ok(), "{:#?}", loaded.err());

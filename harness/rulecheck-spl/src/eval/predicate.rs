@@ -380,3 +380,62 @@ impl Bound<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::CommandKind;
+    use crate::eval::datamodel::Batch;
+
+    fn pred(text: &str) -> Pred {
+        let (pipeline, diagnostics) = crate::parse_str(&format!("| search {text}"));
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let Some(CommandKind::Search(Some(expr))) = pipeline
+            .and_then(|p| p.commands.into_iter().next())
+            .map(|c| c.kind)
+        else {
+            panic!("not a search: {text}");
+        };
+        let mut errors = Vec::new();
+        let pred = compile(&expr, &PredEnv { now: 0 }, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        pred
+    }
+
+    #[test]
+    fn bound_predicates_decide_as_the_predicates() {
+        let events: Vec<Event> = [
+            serde_json::json!({"a": "X1", "b": {"c": 5}, "index": "main"}),
+            serde_json::json!({"b.c": 7, "a": ["y", "x2"], "n": null}),
+            serde_json::json!({"z": "other"}),
+            serde_json::json!({"a": "x3", "index": "risk", "b": 3}),
+        ]
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap_or_default())
+        .collect();
+        let batch = Batch::new(&events);
+        for text in [
+            "a=x*",
+            "a!=x1",
+            "NOT a=x*",
+            "b.c>4",
+            "b.c IN (5, 7)",
+            "n=*",
+            "a=* OR z=other",
+            "index=risk",
+            "index=risk a=x*",
+            "other AND a=*",
+            "(a=x1 OR a=x3) NOT b.c=5",
+        ] {
+            let pred = pred(text);
+            let bound = pred.bind(batch.event_slots());
+            for (id, event) in events.iter().enumerate() {
+                assert_eq!(
+                    bound.eval(event, id, &mut None),
+                    pred.eval(event, &mut None),
+                    "{text} on event {id}"
+                );
+            }
+        }
+    }
+}
