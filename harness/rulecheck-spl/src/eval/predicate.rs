@@ -382,12 +382,13 @@ impl Bound<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ast::CommandKind;
     use crate::eval::datamodel::Batch;
 
-    fn pred(text: &str) -> Pred {
+    /// The compiled expression of `| search text`.
+    pub(crate) fn compiled(text: &str) -> Pred {
         let (pipeline, diagnostics) = crate::parse_str(&format!("| search {text}"));
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         let Some(CommandKind::Search(Some(expr))) = pipeline
@@ -427,7 +428,7 @@ mod tests {
             "other AND a=*",
             "(a=x1 OR a=x3) NOT b.c=5",
         ] {
-            let pred = pred(text);
+            let pred = compiled(text);
             let bound = pred.bind(batch.event_slots());
             for (id, event) in events.iter().enumerate() {
                 assert_eq!(

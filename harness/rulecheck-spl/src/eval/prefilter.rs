@@ -268,27 +268,12 @@ pub(crate) fn candidates(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ast::CommandKind;
     use crate::eval::fields;
-    use crate::eval::predicate::{PredEnv, compile};
+    use crate::eval::predicate::tests::compiled;
     use crate::eval::value::Event;
 
     fn prefilter(text: &str) -> Option<Prefilter> {
-        let (pipeline, diagnostics) = crate::parse_str(&format!("| search {text}"));
-        assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        let Some(CommandKind::Search(Some(expr))) = pipeline
-            .unwrap()
-            .commands
-            .into_iter()
-            .next()
-            .map(|c| c.kind)
-        else {
-            panic!("not a search: {text}");
-        };
-        let mut errors = Vec::new();
-        let pred = compile(&expr, &PredEnv { now: 0 }, &mut errors);
-        assert!(errors.is_empty(), "{errors:?}");
-        Prefilter::of(&pred)
+        Prefilter::of(&compiled(text))
     }
 
     fn equals(field: &str, values: &[&str]) -> Condition {
