@@ -641,14 +641,13 @@ pub struct Batch<'e> {
     /// Where each top-level field is in each event, built on first use.
     slots: std::cell::OnceCell<FieldSlots>,
     /// The same for the rows of each view, keyed as [`ViewMap`].
-    view_slots:
-        std::cell::RefCell<std::collections::HashMap<(String, String), std::rc::Rc<FieldSlots>>>,
+    view_slots: std::cell::RefCell<foldhash::HashMap<(String, String), std::rc::Rc<FieldSlots>>>,
     /// The raw text of each event, built on first use.
     raws: Vec<std::cell::OnceCell<Cow<'e, str>>>,
 }
 
 /// The text columns of a batch's views and events, keyed as [`IndexMap`].
-type TextMap = std::collections::HashMap<(String, String, String), std::rc::Rc<TextColumn>>;
+type TextMap = foldhash::HashMap<(String, String, String), std::rc::Rc<TextColumn>>;
 
 /// Where each top-level field name is in each event of a batch: a column
 /// of entry positions per name, built in one pass over the events' names,
@@ -744,18 +743,17 @@ impl SlotColumn<'_> {
 }
 
 /// The key columns of a batch's views, keyed as [`IndexMap`].
-type KeyMap = std::collections::HashMap<(String, String, String), std::rc::Rc<KeyColumn>>;
+type KeyMap = foldhash::HashMap<(String, String, String), std::rc::Rc<KeyColumn>>;
 
 /// The rows of a view by the lowercase text of one field, by (data model,
 /// root dataset, field).
-type IndexMap = std::collections::HashMap<(String, String, String), std::rc::Rc<RowIndex>>;
+type IndexMap = foldhash::HashMap<(String, String, String), std::rc::Rc<RowIndex>>;
 
 /// Row ids of a view by the lowercase text of each value of a field.
 pub(crate) type RowIndex = foldhash::HashMap<String, Vec<usize>>;
 
 /// The views of a batch's events by (data model, root dataset).
-type ViewMap<'e> =
-    std::collections::HashMap<(String, String), std::rc::Rc<Vec<Option<Cow<'e, Event>>>>>;
+type ViewMap<'e> = foldhash::HashMap<(String, String), std::rc::Rc<Vec<Option<Cow<'e, Event>>>>>;
 
 impl<'e> Batch<'e> {
     /// A batch over `events`.
@@ -983,7 +981,7 @@ impl<'e> Batch<'e> {
 /// The value under `key` in a batch's cache, built by `build` and kept on
 /// first use.
 fn cached<K: std::hash::Hash + Eq, T>(
-    cache: &std::cell::RefCell<std::collections::HashMap<K, std::rc::Rc<T>>>,
+    cache: &std::cell::RefCell<foldhash::HashMap<K, std::rc::Rc<T>>>,
     key: K,
     build: impl FnOnce() -> T,
 ) -> std::rc::Rc<T> {

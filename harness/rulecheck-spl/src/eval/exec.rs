@@ -592,11 +592,17 @@ fn code_groups(
                 .unwrap_or(Ordering::Equal)
         });
     } else {
-        // Codes compare as their texts through their ranks.
-        let rank = |g: &(usize, Vec<usize>)| -> Vec<u32> {
-            (0..k).map(|i| columns[i].0.rank(flat[g.0 + i])).collect()
-        };
-        groups.sort_by_cached_key(rank);
+        // Codes compare as their texts through their ranks: every
+        // group's ranks in one vector, groups sorted by their slices.
+        let flat = &flat;
+        let ranks: Vec<u32> = groups
+            .iter()
+            .flat_map(|g| (0..k).map(move |i| columns[i].0.rank(flat[g.0 + i])))
+            .collect();
+        let mut order: Vec<usize> = (0..groups.len()).collect();
+        order.sort_by(|&a, &b| ranks[a * k..(a + 1) * k].cmp(&ranks[b * k..(b + 1) * k]));
+        let mut taken: Vec<Option<(usize, Vec<usize>)>> = groups.into_iter().map(Some).collect();
+        groups = order.into_iter().filter_map(|g| taken[g].take()).collect();
     }
     Some((flat, groups))
 }

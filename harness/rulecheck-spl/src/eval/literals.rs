@@ -9,11 +9,11 @@
 //! windows of each literal length. Once the probes have cost about as much
 //! as the automaton would, the automaton is built and used instead.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aho_corasick::AhoCorasick;
+use foldhash::{HashMap, HashMapExt};
 
 /// Window probes worth one literal byte of automaton building: building
 /// costs about the time of this many hash probes per byte of the literals.

@@ -3,12 +3,11 @@
 //! `case_sensitive_match:`, `max_matches:`, `min_matches:` and
 //! `default_match:`) next to its CSV file, or a bare `name.csv`.
 
-use std::collections::HashMap;
-
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
+use foldhash::{HashMap, HashMapExt};
 use serde_json::Value as Json;
 
 use super::fields;
