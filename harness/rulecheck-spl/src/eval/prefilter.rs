@@ -251,8 +251,7 @@ pub(crate) fn candidates(
         }
         // One index entry or text gives its rows ascending already.
         if !ids.is_sorted_by(|a, b| a < b) {
-            ids.sort_unstable();
-            ids.dedup();
+            sort_dedup(&mut ids);
         }
         if best.as_ref().is_none_or(|b| ids.len() < b.len()) {
             best = Some(ids);
@@ -265,6 +264,29 @@ pub(crate) fn candidates(
     best.unwrap_or_default()
 }
 
+/// Sort `ids` and drop repeats: through a bitset of the rows when there
+/// are many ids for the span of rows, else by sorting.
+fn sort_dedup(ids: &mut Vec<usize>) {
+    let max = ids.iter().copied().max().unwrap_or(0);
+    if ids.len() < 32 || max / 64 > ids.len() {
+        ids.sort_unstable();
+        ids.dedup();
+        return;
+    }
+    let mut bits = vec![0_u64; max / 64 + 1];
+    for &id in ids.iter() {
+        bits[id / 64] |= 1 << (id % 64);
+    }
+    ids.clear();
+    for (at, &word) in bits.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            ids.push(at * 64 + word.trailing_zeros() as usize);
+            word &= word - 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +296,19 @@ mod tests {
 
     fn prefilter(text: &str) -> Option<Prefilter> {
         Prefilter::of(&compiled(text))
+    }
+
+    #[test]
+    fn ids_are_sorted_and_deduplicated_either_way() {
+        let mut few = vec![5, 1, 5, 3];
+        sort_dedup(&mut few);
+        assert_eq!(few, [1, 3, 5]);
+        let mut many: Vec<usize> = (0..200).rev().map(|i| (i * 7) % 150).collect();
+        let mut want = many.clone();
+        want.sort_unstable();
+        want.dedup();
+        sort_dedup(&mut many);
+        assert_eq!(many, want);
     }
 
     fn equals(field: &str, values: &[&str]) -> Condition {
