@@ -446,7 +446,7 @@ fn normalized(source: &Source, event: &Event) -> Event {
 /// fields that is a plain field (`None` for an expression).
 struct SourceSlots<'s> {
     time: SlotColumn<'s>,
-    internal: Vec<Option<&'s [u32]>>,
+    internal: Vec<SlotColumn<'s>>,
     fields: Vec<Option<SlotColumn<'s>>>,
 }
 
@@ -456,7 +456,7 @@ impl<'s> SourceSlots<'s> {
             time: slots.column("_time"),
             internal: INTERNAL_FIELDS
                 .iter()
-                .map(|name| slots.positions(name))
+                .map(|name| slots.column(name))
                 .collect(),
             fields: source
                 .fields
@@ -492,11 +492,7 @@ fn normalized_with(
     }
     for (i, name) in INTERNAL_FIELDS.iter().enumerate() {
         let value = match slots {
-            Some((s, id)) => s.internal[i]
-                .and_then(|p| p.get(id))
-                .filter(|&&p| p != FieldSlots::ABSENT)
-                .and_then(|&p| event.get_index(p as usize))
-                .map(|(_, v)| v),
+            Some((s, id)) => s.internal[i].entry(event, id),
             None => event.get(*name),
         };
         if let Some(v) = value {
@@ -725,20 +721,23 @@ impl SlotColumn<'_> {
     /// The field in `row`, row `id` of the slots, as [`fields::get`]
     /// reads it.
     pub(crate) fn get<'r>(&self, row: &'r Event, id: usize) -> Option<&'r Json> {
-        let slot = self
-            .slots
-            .and_then(|slots| slots.get(id))
-            .filter(|&&slot| slot != FieldSlots::ABSENT);
-        match slot {
-            Some(&slot) => row
-                .get_index(slot as usize)
-                .map(|(_, v)| v)
-                .filter(|v| !v.is_null()),
+        match self.entry(row, id) {
+            Some(value) => Some(value).filter(|v| !v.is_null()),
             // Not a top-level name of this row: a dotted path into nested
             // objects, or missing.
             None if self.dotted => fields::get(row, self.field),
             None => None,
         }
+    }
+
+    /// The row's entry under the field's name, null or not (as
+    /// `row.get(name)` reads it).
+    pub(crate) fn entry<'r>(&self, row: &'r Event, id: usize) -> Option<&'r Json> {
+        let slot = self
+            .slots
+            .and_then(|slots| slots.get(id))
+            .filter(|&&slot| slot != FieldSlots::ABSENT)?;
+        row.get_index(*slot as usize).map(|(_, v)| v)
     }
 }
 

@@ -599,10 +599,11 @@ fn code_groups(
             .iter()
             .flat_map(|g| (0..k).map(move |i| columns[i].0.rank(flat[g.0 + i])))
             .collect();
-        let mut order: Vec<usize> = (0..groups.len()).collect();
-        order.sort_by(|&a, &b| ranks[a * k..(a + 1) * k].cmp(&ranks[b * k..(b + 1) * k]));
-        let mut taken: Vec<Option<(usize, Vec<usize>)>> = groups.into_iter().map(Some).collect();
-        groups = order.into_iter().filter_map(|g| taken[g].take()).collect();
+        let mut numbered: Vec<(usize, (usize, Vec<usize>))> =
+            groups.into_iter().enumerate().collect();
+        numbered
+            .sort_by(|(a, _), (b, _)| ranks[a * k..(a + 1) * k].cmp(&ranks[b * k..(b + 1) * k]));
+        groups = numbered.into_iter().map(|(_, group)| group).collect();
     }
     Some((flat, groups))
 }
