@@ -459,8 +459,8 @@ fn aggregate_one<R: std::borrow::Borrow<Event>>(
 }
 
 /// Every aggregation over `rows`, each reading field `f` of row `i` as
-/// `read(i, f)`; `None` when one reads more than one named field of its
-/// rows (an expression, a wildcard pattern, or the rows' times for
+/// `read(i, f)`; `None` when one reads more of its rows than one named
+/// field (an expression, a wildcard pattern, or the rows' times for
 /// `earliest` and the like), for which the aggregation needs the rows
 /// themselves ([`aggregate`]).
 pub(crate) fn aggregate_fields(
