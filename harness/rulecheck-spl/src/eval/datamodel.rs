@@ -16,20 +16,21 @@ use super::key_column::KeyColumn;
 use super::predicate::{self, Pred, PredEnv};
 use super::prefilter::TextColumn;
 use super::value::{Event, Value, json_number};
+use super::views::{ViewColumn, ViewTable};
 use crate::ast::{CommandKind, SearchExpr};
 
 const BUILTIN_MODELS: &str = include_str!("../../../../mappings/cim/datamodels.toml");
 const BUILTIN_NORMALIZATION: &str = include_str!("../../../../mappings/cim/normalization.toml");
 
 /// Fields of the raw event `tstats` sees besides the data model's.
-const INTERNAL_FIELDS: &[&str] = &["host", "source", "sourcetype", "index"];
+pub(crate) const INTERNAL_FIELDS: &[&str] = &["host", "source", "sourcetype", "index"];
 
 /// The CIM data models `tstats` reads, and the normalization maps from raw
 /// events into them.
 #[derive(Debug, Clone)]
 pub struct DataModels {
     models: Vec<Model>,
-    sources: Vec<Source>,
+    pub(crate) sources: Vec<Source>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,21 +47,23 @@ struct DatasetDef {
     fields: Vec<String>,
 }
 
+/// A normalization map: when a raw event is in a root dataset, and how
+/// each of the dataset's fields is computed from it.
 #[derive(Debug, Clone)]
-struct Source {
+pub(crate) struct Source {
     name: String,
-    model: String,
-    root: String,
-    when: Pred,
+    pub(crate) model: String,
+    pub(crate) root: String,
+    pub(crate) when: Pred,
     /// Necessary conditions of `when`, for finding a batch's events in it
     /// from the batch's indexes.
-    prefilter: Option<super::prefilter::Prefilter>,
+    pub(crate) prefilter: Option<super::prefilter::Prefilter>,
     /// Each field with the root's prefix (`Processes.process_name`) and
     /// its expression.
-    fields: Vec<(String, CExpr)>,
+    pub(crate) fields: Vec<(String, CExpr)>,
     /// For each field, the earlier field with the same expression text,
     /// whose value it copies.
-    same_as: Vec<Option<usize>>,
+    pub(crate) same_as: Vec<Option<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -428,7 +431,7 @@ impl DataModels {
 
 /// Whether an event already has fields with the prefix of the root
 /// dataset `root` (`Processes.`): it is then its own view.
-fn in_form(root: &str, event: &Event) -> bool {
+pub(crate) fn in_form(root: &str, event: &Event) -> bool {
     let prefix_len = root.len();
     event
         .keys()
@@ -468,6 +471,17 @@ impl<'s> SourceSlots<'s> {
                 .collect(),
         }
     }
+}
+
+/// [`normalized`] of event `id` of a batch whose events' slots are
+/// `slots`.
+pub(crate) fn normalized_at(
+    source: &Source,
+    event: &Event,
+    slots: &FieldSlots,
+    id: usize,
+) -> Event {
+    normalized_with(source, event, Some((&SourceSlots::new(source, slots), id)))
 }
 
 /// [`normalized`], reading the plain fields of event `id` of a batch
@@ -530,7 +544,7 @@ fn field_value(e: &CExpr, event: &Event, env: &ExprEnv) -> Option<Json> {
 
 /// [`field_value`] of a plain field holding `json` (as [`fields::get`]
 /// reads it).
-fn plain_value(json: Option<&Json>) -> Option<Json> {
+pub(crate) fn plain_value(json: Option<&Json>) -> Option<Json> {
     match json {
         Some(json @ Json::String(_)) => Some(json.clone()),
         Some(json) => Value::from_json(json).to_json(),
@@ -580,23 +594,54 @@ mod tests {
         let models = DataModels::builtin();
         let events: Vec<Event> = [
             serde_json::json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
-                "_time": 100, "host": "h", "Image": "C:\\w\\a.exe", "ProcessId": 12,
+                "_time": 100, "host": {"name": "h"}, "index": null, "Image": "C:\\w\\a.exe", "ProcessId": 12,
                 "CommandLine": null, "User": "u"}),
             serde_json::json!({"EventID": 4688, "Channel": "Security", "_time": "1970-01-01T00:01:40Z",
                 "NewProcessName": "C:\\w\\b.exe", "TargetUserName": "-", "SubjectUserName": "s"}),
             serde_json::json!({"EventID": 3, "Channel": "Microsoft-Windows-Sysmon/Operational"}),
-            serde_json::json!({"Processes.process_name": "c.exe", "Processes.dest": "d"}),
+            serde_json::json!({"Processes.process_name": "c.exe", "Processes.dest": "d",
+                "_time": "1970-01-01T00:01:40Z"}),
         ]
         .into_iter()
         .map(|v| serde_json::from_value(v).unwrap())
         .collect();
         let batch = Batch::new(&events);
-        let views = batch.views(&models, "Endpoint", "Processes");
+        let table = batch.view_table(&models, "Endpoint", "Processes");
+        let mut names: Vec<String> = models
+            .fields("Endpoint", "Processes")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| format!("Processes.{f}"))
+            .collect();
+        names.extend(
+            [
+                "_time",
+                "host",
+                "index",
+                "host.name",
+                "Processes.missing",
+                "Processes",
+                "missing",
+            ]
+            .map(str::to_owned),
+        );
         for (id, event) in events.iter().enumerate() {
             let want = models.view("Endpoint", "Processes", event);
-            assert_eq!(views[id].as_deref(), want.as_deref(), "event {id}");
+            let row = table.row(&models, batch.event_slots(), id);
+            assert_eq!(row.as_deref(), want.as_deref(), "event {id}");
+            assert_eq!(table.contains(id), want.is_some(), "event {id}");
+            assert_eq!(
+                table.row_time(id).cloned(),
+                want.as_deref().and_then(super::super::exec::row_time),
+                "event {id}"
+            );
+            for name in &names {
+                let column = batch.view_column(&models, "Endpoint", "Processes", name);
+                let expected = want.as_deref().and_then(|v| fields::get(v, name));
+                assert_eq!(column.get(id), expected, "event {id}, {name}");
+            }
         }
-        assert!(views[0].is_some() && views[1].is_some() && views[2].is_none());
+        assert!(table.contains(0) && table.contains(1) && !table.contains(2));
     }
 
     #[test]
@@ -636,8 +681,6 @@ pub struct Batch<'e> {
     dotted: std::cell::OnceCell<Vec<bool>>,
     /// Where each top-level field is in each event, built on first use.
     slots: std::cell::OnceCell<FieldSlots>,
-    /// The same for the rows of each view, keyed as [`ViewMap`].
-    view_slots: std::cell::RefCell<foldhash::HashMap<(String, String), std::rc::Rc<FieldSlots>>>,
     /// The raw text of each event, built on first use.
     raws: Vec<std::cell::OnceCell<Cow<'e, str>>>,
 }
@@ -752,7 +795,7 @@ type IndexMap = foldhash::HashMap<(String, String, String), std::rc::Rc<RowIndex
 pub(crate) type RowIndex = foldhash::HashMap<String, Vec<usize>>;
 
 /// The views of a batch's events by (data model, root dataset).
-type ViewMap<'e> = foldhash::HashMap<(String, String), std::rc::Rc<Vec<Option<Cow<'e, Event>>>>>;
+type ViewMap<'e> = foldhash::HashMap<(String, String), std::rc::Rc<ViewTable<'e>>>;
 
 impl<'e> Batch<'e> {
     /// A batch over `events`.
@@ -766,7 +809,6 @@ impl<'e> Batch<'e> {
             keys: std::cell::RefCell::default(),
             dotted: std::cell::OnceCell::new(),
             slots: std::cell::OnceCell::new(),
-            view_slots: std::cell::RefCell::default(),
             raws: events.iter().map(|_| std::cell::OnceCell::new()).collect(),
         }
     }
@@ -777,62 +819,54 @@ impl<'e> Batch<'e> {
         self.events
     }
 
-    /// The view of each event in `model`'s root dataset `root` (`None`
-    /// for an event outside it).
-    pub(crate) fn views(
+    /// The views of the events in `model`'s root dataset `root`, built
+    /// once per batch.
+    pub(crate) fn view_table(
         &self,
         models: &DataModels,
         model: &str,
         root: &str,
-    ) -> std::rc::Rc<Vec<Option<Cow<'e, Event>>>> {
+    ) -> std::rc::Rc<ViewTable<'e>> {
         let key = (model.to_owned(), root.to_owned());
-        if let Some(v) = self.views.borrow().get(&key) {
-            return v.clone();
+        if let Some(table) = self.views.borrow().get(&key) {
+            return table.clone();
         }
-        // As [`DataModels::view`] of each event: its own view when in the
-        // data model's form, else the first normalization map whose `when`
-        // holds, evaluated only on the events its prefilter finds.
         let dotted = self.dotted.get_or_init(|| {
             self.events
                 .iter()
                 .map(|e| e.keys().any(|k| k.contains('.')))
                 .collect()
         });
-        let mut views: Vec<Option<Cow<'e, Event>>> = self
-            .events
-            .iter()
-            .zip(dotted)
-            .map(|(e, &dotted)| (dotted && in_form(root, e)).then_some(Cow::Borrowed(e)))
-            .collect();
-        for source in models
-            .sources
-            .iter()
-            .filter(|s| s.model == model && s.root == root)
-        {
-            let ids: Vec<usize> = match &source.prefilter {
-                Some(prefilter) => super::prefilter::candidates(
+        let table = std::rc::Rc::new(ViewTable::new(
+            models,
+            model,
+            root,
+            self.events,
+            dotted,
+            self.event_slots(),
+            |prefilter| {
+                super::prefilter::candidates(
                     prefilter,
                     |field| self.event_index(field),
                     |field| self.event_text_column(field),
-                ),
-                None => (0..self.events.len()).collect(),
-            };
-            let when = source.when.bind(self.event_slots());
-            let reads = SourceSlots::new(source, self.event_slots());
-            for id in ids {
-                let event = &self.events[id];
-                if views[id].is_none() && when.eval(event, id, &mut None) {
-                    views[id] = Some(Cow::Owned(normalized_with(
-                        source,
-                        event,
-                        Some((&reads, id)),
-                    )));
-                }
-            }
-        }
-        let views = std::rc::Rc::new(views);
-        self.views.borrow_mut().insert(key, views.clone());
-        views
+                )
+            },
+        ));
+        self.views.borrow_mut().insert(key, table.clone());
+        table
+    }
+
+    /// The value of `field` in each row of the view of `model`'s root
+    /// dataset `root`, computed once per batch.
+    pub(crate) fn view_column(
+        &self,
+        models: &DataModels,
+        model: &str,
+        root: &str,
+        field: &str,
+    ) -> std::rc::Rc<ViewColumn<'e>> {
+        self.view_table(models, model, root)
+            .column(models, self.event_slots(), field)
     }
 
     /// The rows of the view of `model`'s root dataset `root` by the
@@ -899,8 +933,7 @@ impl<'e> Batch<'e> {
     }
 
     /// The value of `field` in each row of the view of `model`'s root
-    /// dataset `root`, through the view's [`FieldSlots`] (built once per
-    /// batch).
+    /// dataset `root`, read by `read`.
     fn view_values<T>(
         &self,
         models: &DataModels,
@@ -909,27 +942,8 @@ impl<'e> Batch<'e> {
         field: &str,
         read: impl FnOnce(&mut dyn Iterator<Item = Option<&Json>>) -> T,
     ) -> T {
-        let views = self.views(models, model, root);
-        let slots = self.view_slots(models, model, root);
-        read(&mut slots.values(views.iter().map(Option::as_deref), field))
-    }
-
-    /// The [`FieldSlots`] of the rows of the view of `model`'s root
-    /// dataset `root`, built once per batch.
-    pub(crate) fn view_slots(
-        &self,
-        models: &DataModels,
-        model: &str,
-        root: &str,
-    ) -> std::rc::Rc<FieldSlots> {
-        let key = (model.to_owned(), root.to_owned());
-        if let Some(slots) = self.view_slots.borrow().get(&key) {
-            return slots.clone();
-        }
-        let views = self.views(models, model, root);
-        let slots = std::rc::Rc::new(FieldSlots::new(views.iter().map(Option::as_deref)));
-        self.view_slots.borrow_mut().insert(key, slots.clone());
-        slots
+        let column = self.view_column(models, model, root, field);
+        read(&mut column.values())
     }
 
     /// The raw text of event `id` ([`fields::raw`]), built once per batch.

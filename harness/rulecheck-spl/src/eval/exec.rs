@@ -8,15 +8,17 @@ use serde_json::Value as Json;
 
 use super::Context;
 
-use super::datamodel::{Batch, FieldSlots, SlotColumn};
+use super::datamodel::{Batch, FieldSlots};
 use super::expr::ExprEnv;
 use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
 use super::key_column::{IRREGULAR, KeyColumn, MISSING};
 use super::plan::{ConvKind, JoinKind, SortKey, Stage, TstatsPlan};
+use super::predicate::Pred;
 use super::prefilter::{Prefilter, candidates};
 use super::stats;
 use super::time;
 use super::value::{Event, EventHasher, Value, json_number, parse_number, sort_order};
+use super::views::{ViewColumn, ViewTable};
 use crate::ast::StatsFlavor;
 
 /// An event as a result row: a copy with `_time` in epoch seconds when the
@@ -31,7 +33,7 @@ pub(crate) fn materialize(event: &Event) -> Event {
 
 /// The `_time` of an event as a result row: `_time` when it is a number,
 /// else the event's time in epoch seconds, else `_time` as it is.
-fn row_time(event: &Event) -> Option<Json> {
+pub(crate) fn row_time(event: &Event) -> Option<Json> {
     match (event.get("_time"), fields::event_time(event)) {
         (Some(t @ Json::Number(_)), _) | (Some(t), None) => Some(t.clone()),
         (_, Some(t)) => Some(json_number(t)),
@@ -258,24 +260,20 @@ fn tstats_batch(
     let Some(d) = &plan.dataset else {
         return tstats(plan, batch.events, ctx);
     };
-    let views = batch.views(&ctx.datamodels, &d.model, &d.root);
-    let slots = batch.view_slots(&ctx.datamodels, &d.model, &d.root);
-    let row = |view: &Event| match &plan.reads {
-        Some(names) => project(view, names),
-        None => materialize(view),
-    };
+    let models = &ctx.datamodels;
+    let table = batch.view_table(models, &d.model, &d.root);
     let mut ids: Vec<usize> = match &plan.prefilter {
         Some(prefilter) => candidates(
             prefilter,
-            |field| batch.index(&ctx.datamodels, &d.model, &d.root, field),
-            |field| batch.text_column(&ctx.datamodels, &d.model, &d.root, field),
+            |field| batch.index(models, &d.model, &d.root, field),
+            |field| batch.text_column(models, &d.model, &d.root, field),
         ),
-        None => (0..views.len()).collect(),
+        None => (0..table.len()).collect(),
     };
     // Rows whose `by` text the other side of a `join` lacks cannot match
     // (a multivalue may; a missing value is the fill text).
     for (position, texts) in only.into_iter().flatten() {
-        let column = batch.key_column(&ctx.datamodels, &d.model, &d.root, &plan.by[*position]);
+        let column = batch.key_column(models, &d.model, &d.root, &plan.by[*position]);
         let allowed: foldhash::HashSet<u32> =
             texts.iter().filter_map(|t| column.code_of(t)).collect();
         let fill = plan.fillnull.as_ref().is_some_and(|f| texts.contains(f));
@@ -285,29 +283,112 @@ fn tstats_batch(
             code => allowed.contains(&code),
         });
     }
+    ids.retain(|&id| table.contains(id));
     if !ids.is_empty() {
-        let constraints: Vec<_> = d.constraints.iter().map(|c| c.bind(&slots)).collect();
-        let filter = plan.filter.bind(&slots);
-        ids.retain(|&id| {
-            views[id].as_deref().is_some_and(|view| {
-                constraints.iter().all(|c| c.eval(view, id, &mut None))
-                    && filter.eval(view, id, &mut None)
-            })
-        });
+        let preds: Vec<&Pred> = d.constraints.iter().chain([&plan.filter]).collect();
+        if preds.iter().any(|p| p.reads_raw()) {
+            // A term reads the raw text of the whole view row.
+            let slots = batch.event_slots();
+            ids.retain(|&id| {
+                table
+                    .row(models, slots, id)
+                    .is_some_and(|view| preds.iter().all(|p| p.eval(&view, &mut None)))
+            });
+        } else {
+            let mut column = |field: &str| batch.view_column(models, &d.model, &d.root, field);
+            let bound: Vec<_> = preds.iter().map(|p| p.bind_columns(&mut column)).collect();
+            // Fields are read from the view's columns; a time bound reads
+            // the event, whose time is its view row's.
+            ids.retain(|&id| {
+                bound
+                    .iter()
+                    .all(|b| b.eval(&batch.events[id], id, &mut None))
+            });
+        }
     }
+    let copies = ViewCopies::new(plan, &table, batch, ctx);
     if !plan.by.is_empty()
-        && let Some(out) = tstats_by_codes(plan, &views, &ids, batch, ctx)
+        && let Some(out) = tstats_by_codes(plan, &table, &copies, &ids, batch, ctx)
     {
         return out;
     }
-    let kept: Vec<&Event> = ids.iter().filter_map(|&id| views[id].as_deref()).collect();
     if let Some(key_filter) = &plan.key_filter
         && !plan.by.is_empty()
     {
+        let slots = batch.event_slots();
+        let views: Vec<Cow<'_, Event>> = ids
+            .iter()
+            .filter_map(|&id| table.row(models, slots, id))
+            .collect();
+        let kept: Vec<&Event> = views.iter().map(AsRef::as_ref).collect();
         return tstats_by_key(plan, key_filter, &kept, batch, ctx);
     }
-    let rows = kept.into_iter().map(row).collect();
+    let rows = ids.iter().filter_map(|&id| copies.copy(id)).collect();
     tstats_rows(plan, rows, batch.events, ctx, Some(batch))
+}
+
+/// The copies of a batch's view rows that a `tstats` aggregates
+/// ([`project`] or [`materialize`] of the row): read from the view's
+/// columns when the later stages read named fields, else copied from the
+/// whole row.
+struct ViewCopies<'a, 'e> {
+    table: &'a ViewTable<'e>,
+    batch: &'a Batch<'e>,
+    ctx: &'a Context,
+    /// The columns of the named fields the later stages read.
+    columns: Option<Vec<(&'a String, std::rc::Rc<ViewColumn<'e>>)>>,
+}
+
+impl<'a, 'e> ViewCopies<'a, 'e> {
+    fn new(
+        plan: &'a TstatsPlan,
+        table: &'a ViewTable<'e>,
+        batch: &'a Batch<'e>,
+        ctx: &'a Context,
+    ) -> ViewCopies<'a, 'e> {
+        let columns = match (&plan.reads, &plan.dataset) {
+            (Some(names), Some(d)) => Some(
+                names
+                    .iter()
+                    .map(|name| {
+                        let column = batch.view_column(&ctx.datamodels, &d.model, &d.root, name);
+                        (name, column)
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        ViewCopies {
+            table,
+            batch,
+            ctx,
+            columns,
+        }
+    }
+
+    /// The copy of view row `id` (`None` outside the dataset).
+    fn copy(&self, id: usize) -> Option<Event> {
+        if !self.table.contains(id) {
+            return None;
+        }
+        let Some(columns) = &self.columns else {
+            let view = self
+                .table
+                .row(&self.ctx.datamodels, self.batch.event_slots(), id)?;
+            return Some(materialize(&view));
+        };
+        // As `project` of the row.
+        let mut row = Event::with_capacity_and_hasher(columns.len() + 1, EventHasher::default());
+        if let Some(t) = self.table.row_time(id) {
+            row.insert("_time".to_owned(), t.clone());
+        }
+        for (name, column) in columns {
+            if let Some(value) = column.get(id) {
+                row.insert((*name).clone(), value.clone());
+            }
+        }
+        Some(row)
+    }
 }
 
 /// A `by` field of a view row as the aggregation sees it: after the row's
@@ -329,18 +410,22 @@ fn tstats_by_value_unfilled<'v>(
     if field != "_time" {
         return fields::get(view, field).map(Cow::Borrowed);
     }
-    row_time(view)
-        .map(|t| {
-            match plan
-                .span
-                .and_then(|span| Value::from_json(&t).as_num().map(|v| (v, span)))
-            {
-                Some((v, span)) => json_number((v / span).floor() * span),
-                None => t,
-            }
-        })
-        .filter(|t| !t.is_null())
-        .map(Cow::Owned)
+    binned_time(plan, row_time(view).map(Cow::Owned))
+}
+
+/// A row's time (as [`row_time`] gives it) as the `by _time` of a
+/// `tstats` reads it: binned by `span`, `None` when null.
+fn binned_time<'v>(plan: &TstatsPlan, time: Option<Cow<'v, Json>>) -> Option<Cow<'v, Json>> {
+    time.map(|t| {
+        match plan
+            .span
+            .and_then(|span| Value::from_json(&t).as_num().map(|v| (v, span)))
+        {
+            Some((v, span)) => Cow::Owned(json_number((v / span).floor() * span)),
+            None => t,
+        }
+    })
+    .filter(|t| !t.is_null())
 }
 
 /// `tstats … by` over the view rows `ids` of a batch, grouped by the key
@@ -352,39 +437,35 @@ fn tstats_by_value_unfilled<'v>(
 /// row's `by` value is not exactly one text.
 fn tstats_by_codes(
     plan: &TstatsPlan,
-    views: &[Option<Cow<'_, Event>>],
+    table: &ViewTable<'_>,
+    copies: &ViewCopies<'_, '_>,
     ids: &[usize],
     batch: &Batch<'_>,
     ctx: &Context,
 ) -> Option<Vec<Event>> {
     let d = plan.dataset.as_ref()?;
+    let models = &ctx.datamodels;
     // Each `by` field's column, and whether it is indexed by position in
     // `ids` (built for this search: the binned `_time`, or any field when
     // few rows are kept) or by view row (the batch's, shared).
-    let few = ids.len() * 8 < views.len();
-    let slots = batch.view_slots(&ctx.datamodels, &d.model, &d.root);
+    let few = ids.len() * 8 < table.len();
     let columns: Vec<(std::rc::Rc<KeyColumn>, bool)> = plan
         .by
         .iter()
         .map(|field| {
             if field == "_time" {
-                let column = KeyColumn::build(ids.iter().map(|&id| {
-                    views[id]
-                        .as_deref()
-                        .and_then(|v| tstats_by_value_unfilled(plan, v, field))
-                }));
+                let column = KeyColumn::build(
+                    ids.iter()
+                        .map(|&id| binned_time(plan, table.row_time(id).map(Cow::Borrowed))),
+                );
                 (std::rc::Rc::new(column), true)
             } else if few {
-                let slot = slots.column(field);
-                let column = KeyColumn::build(ids.iter().map(|&id| {
-                    views[id]
-                        .as_deref()
-                        .and_then(|v| slot.get(v, id))
-                        .map(Cow::Borrowed)
-                }));
+                let values = batch.view_column(models, &d.model, &d.root, field);
+                let column =
+                    KeyColumn::build(ids.iter().map(|&id| values.get(id).map(Cow::Borrowed)));
                 (std::rc::Rc::new(column), true)
             } else {
-                let column = batch.key_column(&ctx.datamodels, &d.model, &d.root, field);
+                let column = batch.key_column(models, &d.model, &d.root, field);
                 (column, false)
             }
         })
@@ -394,7 +475,7 @@ fn tstats_by_codes(
     let k = columns.len();
     let text = |i: usize, code: u32| key_text(&columns, fill, i, code);
     let env = ExprEnv { now: ctx.now };
-    let direct = direct_reads(plan, views, &slots);
+    let direct = direct_reads(plan, table, copies);
     let mut decisions = stats::Decisions::default();
     let mut out = Vec::new();
     for (at, members) in groups {
@@ -424,7 +505,7 @@ fn tstats_by_codes(
             None => None,
         };
         let aggregates = aggregates.unwrap_or_else(|| {
-            let rows = group_rows(plan, views, &members);
+            let rows = group_rows(plan, copies, &members);
             let all: Vec<usize> = (0..rows.len()).collect();
             stats::aggregate(&plan.aggs, &rows, &all, &plan.by, &env)
         });
@@ -440,33 +521,27 @@ fn tstats_by_codes(
 /// binned by `span` or the aggregations read more than named fields.
 fn direct_reads<'a>(
     plan: &'a TstatsPlan,
-    views: &'a [Option<Cow<'_, Event>>],
-    slots: &'a FieldSlots,
+    table: &'a ViewTable<'_>,
+    copies: &'a ViewCopies<'_, '_>,
 ) -> Option<impl Fn(usize, &str) -> Value + 'a> {
     if plan.span.is_some() {
         return None;
     }
-    let reads = plan.reads.as_ref()?;
+    let columns = copies.columns.as_ref()?;
     // The copy holds the row's own `_time` when the aggregations read it,
     // else its time as [`row_time`] gives it.
-    let reads_time = reads.iter().any(|name| name == "_time");
-    let columns: Vec<(&str, SlotColumn<'a>)> = reads
-        .iter()
-        .map(String::as_str)
-        .chain((!reads_time).then_some("_time"))
-        .map(|name| (name, slots.column(name)))
-        .collect();
+    let reads_time = columns.iter().any(|(name, _)| *name == "_time");
     Some(move |id: usize, field: &str| {
-        let Some(view) = views[id].as_deref() else {
+        if !table.contains(id) {
             return Value::Null;
-        };
+        }
         let column = columns.iter().find(|(name, _)| *name == field);
-        let read = column.and_then(|(_, column)| column.get(view, id));
+        let read = column.and_then(|(_, column)| column.get(id));
         let value = match read {
             Some(json) if field != "_time" || reads_time || json.is_number() => {
                 Some(Cow::Borrowed(json))
             }
-            _ if field == "_time" => row_time(view).map(Cow::Owned),
+            _ if field == "_time" => table.row_time(id).map(Cow::Borrowed),
             _ => None,
         };
         match (value, &plan.fillnull) {
@@ -608,37 +683,11 @@ fn code_groups(
     Some((flat, groups))
 }
 
-/// The rows a `tstats` group aggregates: the copies of its view rows
-/// ([`project`], binned and filled), or the view rows themselves where
-/// their copies would read the same (no `span`, no `fillnull_value`, a
-/// numeric `_time`).
-fn group_rows<'v>(
-    plan: &TstatsPlan,
-    views: &'v [Option<Cow<'_, Event>>],
-    members: &[usize],
-) -> Vec<Cow<'v, Event>> {
-    let copied = |v: &Event| match &plan.reads {
-        Some(names) => project(v, names),
-        None => materialize(v),
-    };
-    let members = members.iter().filter_map(|&id| views[id].as_deref());
-    if plan.span.is_some() || plan.fillnull.is_some() {
-        return prepare_tstats_rows(plan, members.map(copied).collect())
-            .into_iter()
-            .map(Cow::Owned)
-            .collect();
-    }
-    members
-        .map(|v| {
-            // As `row_time(v) == v["_time"]`, with one lookup for a view
-            // row's numeric `_time`.
-            if matches!(v.get("_time"), Some(Json::Number(_))) || fields::event_time(v).is_none() {
-                Cow::Borrowed(v)
-            } else {
-                Cow::Owned(copied(v))
-            }
-        })
-        .collect()
+/// The rows a `tstats` group aggregates: the copies of its view rows,
+/// binned and filled.
+fn group_rows(plan: &TstatsPlan, copies: &ViewCopies<'_, '_>, members: &[usize]) -> Vec<Event> {
+    let rows = members.iter().filter_map(|&id| copies.copy(id)).collect();
+    prepare_tstats_rows(plan, rows)
 }
 
 /// The code of a missing `by` value read as a `fillnull_value` no row

@@ -20,6 +20,7 @@ mod pushdown;
 mod stats;
 mod time;
 mod value;
+mod views;
 
 use std::fmt;
 use std::path::PathBuf;

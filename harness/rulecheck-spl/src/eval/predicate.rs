@@ -9,6 +9,7 @@ use super::fields::{self, any_text};
 use super::pattern::{Glob, TermMatcher};
 use super::time::relative_time;
 use super::value::{Event, parse_number};
+use super::views::ViewColumn;
 use crate::ast::{CompareOp, Directive, SearchExpr, SearchValue};
 
 /// Fields every event is taken to have when it does not say otherwise:
@@ -261,12 +262,38 @@ impl Pred {
             Pred::Match { field, .. } | Pred::In { field, .. } | Pred::Order { field, .. } => {
                 Bound::Field {
                     pred: self,
-                    column: slots.column(field),
+                    column: Reader::Slots(slots.column(field)),
                 }
             }
             Pred::Implied { field, inner } => Bound::Implied {
-                column: slots.column(field),
+                column: Reader::Slots(slots.column(field)),
                 inner: Box::new(inner.bind(slots)),
+            },
+            Pred::All | Pred::Term { .. } | Pred::Time { .. } => Bound::Other(self),
+        }
+    }
+
+    /// The expression bound to columns of field values (`column` gives
+    /// each field's): each field comparison reads its column. A term over
+    /// the raw text and a time bound are left to the row the evaluation
+    /// is given.
+    pub(crate) fn bind_columns<'p>(
+        &'p self,
+        column: &mut impl FnMut(&str) -> std::rc::Rc<ViewColumn<'p>>,
+    ) -> Bound<'p> {
+        match self {
+            Pred::And(parts) => Bound::And(parts.iter().map(|p| p.bind_columns(column)).collect()),
+            Pred::Or(parts) => Bound::Or(parts.iter().map(|p| p.bind_columns(column)).collect()),
+            Pred::Not(inner) => Bound::Not(Box::new(inner.bind_columns(column))),
+            Pred::Match { field, .. } | Pred::In { field, .. } | Pred::Order { field, .. } => {
+                Bound::Field {
+                    pred: self,
+                    column: Reader::Column(column(field)),
+                }
+            }
+            Pred::Implied { field, inner } => Bound::Implied {
+                column: Reader::Column(column(field)),
+                inner: Box::new(inner.bind_columns(column)),
             },
             Pred::All | Pred::Term { .. } | Pred::Time { .. } => Bound::Other(self),
         }
@@ -346,17 +373,33 @@ pub(crate) enum Bound<'p> {
     /// The negation.
     Not(Box<Bound<'p>>),
     /// A field comparison and where each row holds its field.
-    Field {
-        pred: &'p Pred,
-        column: SlotColumn<'p>,
-    },
+    Field { pred: &'p Pred, column: Reader<'p> },
     /// [`Pred::Implied`].
     Implied {
-        column: SlotColumn<'p>,
+        column: Reader<'p>,
         inner: Box<Bound<'p>>,
     },
     /// An expression that reads no single field.
     Other(&'p Pred),
+}
+
+/// How a [`Bound`] reads a field of row `id`.
+#[derive(Debug)]
+pub(crate) enum Reader<'p> {
+    /// From the row, at its entry position.
+    Slots(SlotColumn<'p>),
+    /// From a column of the field's values.
+    Column(std::rc::Rc<ViewColumn<'p>>),
+}
+
+impl Reader<'_> {
+    /// The field of `row`, row `id`, as [`fields::get`] reads it.
+    fn get<'a>(&'a self, row: &'a Event, id: usize) -> Option<&'a Json> {
+        match self {
+            Reader::Slots(column) => column.get(row, id),
+            Reader::Column(column) => column.get(id),
+        }
+    }
 }
 
 impl Bound<'_> {
