@@ -255,22 +255,7 @@ impl Pred {
     /// The expression bound to the rows of `slots`: each field comparison
     /// reads its field through the slots, without a lookup by name.
     pub(crate) fn bind<'p>(&'p self, slots: &'p FieldSlots) -> Bound<'p> {
-        match self {
-            Pred::And(parts) => Bound::And(parts.iter().map(|p| p.bind(slots)).collect()),
-            Pred::Or(parts) => Bound::Or(parts.iter().map(|p| p.bind(slots)).collect()),
-            Pred::Not(inner) => Bound::Not(Box::new(inner.bind(slots))),
-            Pred::Match { field, .. } | Pred::In { field, .. } | Pred::Order { field, .. } => {
-                Bound::Field {
-                    pred: self,
-                    column: Reader::Slots(slots.column(field)),
-                }
-            }
-            Pred::Implied { field, inner } => Bound::Implied {
-                column: Reader::Slots(slots.column(field)),
-                inner: Box::new(inner.bind(slots)),
-            },
-            Pred::All | Pred::Term { .. } | Pred::Time { .. } => Bound::Other(self),
-        }
+        self.bind_with(&mut |field| Reader::Slots(slots.column(field)))
     }
 
     /// The expression bound to columns of field values (`column` gives
@@ -281,19 +266,25 @@ impl Pred {
         &'p self,
         column: &mut impl FnMut(&str) -> std::rc::Rc<ViewColumn<'p>>,
     ) -> Bound<'p> {
+        self.bind_with(&mut |field| Reader::Column(column(field)))
+    }
+
+    /// The expression with each field comparison reading its field through
+    /// the reader `reader` gives for it.
+    fn bind_with<'p>(&'p self, reader: &mut impl FnMut(&'p str) -> Reader<'p>) -> Bound<'p> {
         match self {
-            Pred::And(parts) => Bound::And(parts.iter().map(|p| p.bind_columns(column)).collect()),
-            Pred::Or(parts) => Bound::Or(parts.iter().map(|p| p.bind_columns(column)).collect()),
-            Pred::Not(inner) => Bound::Not(Box::new(inner.bind_columns(column))),
+            Pred::And(parts) => Bound::And(parts.iter().map(|p| p.bind_with(reader)).collect()),
+            Pred::Or(parts) => Bound::Or(parts.iter().map(|p| p.bind_with(reader)).collect()),
+            Pred::Not(inner) => Bound::Not(Box::new(inner.bind_with(reader))),
             Pred::Match { field, .. } | Pred::In { field, .. } | Pred::Order { field, .. } => {
                 Bound::Field {
                     pred: self,
-                    column: Reader::Column(column(field)),
+                    column: reader(field),
                 }
             }
             Pred::Implied { field, inner } => Bound::Implied {
-                column: Reader::Column(column(field)),
-                inner: Box::new(inner.bind_columns(column)),
+                column: reader(field),
+                inner: Box::new(inner.bind_with(reader)),
             },
             Pred::All | Pred::Term { .. } | Pred::Time { .. } => Bound::Other(self),
         }
