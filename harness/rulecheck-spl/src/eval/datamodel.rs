@@ -791,8 +791,25 @@ type KeyMap = foldhash::HashMap<(String, String, String), std::rc::Rc<KeyColumn>
 /// root dataset, field).
 type IndexMap = foldhash::HashMap<(String, String, String), std::rc::Rc<RowIndex>>;
 
-/// Row ids of a view by the lowercase text of each value of a field.
-pub(crate) type RowIndex = foldhash::HashMap<String, Vec<usize>>;
+/// Row ids by the lowercase text of each value of a field, and the rows
+/// without a value (missing or null).
+#[derive(Debug, Default)]
+pub(crate) struct RowIndex {
+    by_text: foldhash::HashMap<String, Vec<usize>>,
+    missing: Vec<usize>,
+}
+
+impl RowIndex {
+    /// The rows with a value whose lowercase text is `text`, ascending.
+    pub(crate) fn get(&self, text: &str) -> Option<&Vec<usize>> {
+        self.by_text.get(text)
+    }
+
+    /// The rows without a value, ascending.
+    pub(crate) fn missing(&self) -> &[usize] {
+        &self.missing
+    }
+}
 
 /// The views of a batch's events by (data model, root dataset).
 type ViewMap<'e> = foldhash::HashMap<(String, String), std::rc::Rc<ViewTable<'e>>>;
@@ -1009,10 +1026,12 @@ fn cached<K: std::hash::Hash + Eq, T>(
 /// The rows by the lowercase text of each value (`None` for a row without
 /// one).
 fn index_values<'r>(values: impl Iterator<Item = Option<&'r Json>>) -> RowIndex {
-    let mut index = RowIndex::default();
+    let mut out = RowIndex::default();
+    let index = &mut out.by_text;
     let mut lower = String::new();
     for (id, json) in values.enumerate() {
         let Some(json) = json else {
+            out.missing.push(id);
             continue;
         };
         super::fields::any_text(json, &mut |s| {
@@ -1037,5 +1056,5 @@ fn index_values<'r>(values: impl Iterator<Item = Option<&'r Json>>) -> RowIndex 
             false
         });
     }
-    index
+    out
 }

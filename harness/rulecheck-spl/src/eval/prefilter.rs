@@ -6,7 +6,9 @@
 //! expression accepts meets at least one: the field's value lowercases to
 //! one of some texts ([`Need::Equals`], from `field=value` and `IN`), or
 //! contains one of some literals, ASCII case aside ([`Need::Contains`], the
-//! longest text between the `*`s of each wildcard pattern). An expression
+//! longest text between the `*`s of each wildcard pattern), or has no value
+//! ([`Need::Missing`], for a field such as `index` that a search term on it
+//! lets through when an event lacks it). An expression
 //! may have several conditions (one per part of an `AND`); a batch computes
 //! the rows of each and keeps the fewest.
 
@@ -32,6 +34,8 @@ pub(crate) enum Need {
     /// Contain one of these ASCII-lowercase literals (ASCII case
     /// ignored).
     Contains(Vec<String>),
+    /// Have no value (missing or null).
+    Missing,
 }
 
 /// Rows meeting any of the pairs.
@@ -62,11 +66,12 @@ impl Prefilter {
 fn rank(condition: &Condition) -> (bool, isize) {
     let exact = condition
         .iter()
-        .all(|(_, need)| matches!(need, Need::Equals(_)));
+        .all(|(_, need)| matches!(need, Need::Equals(_) | Need::Missing));
     let score = condition
         .iter()
         .map(|(_, need)| match need {
             Need::Equals(values) => -isize::try_from(values.len()).unwrap_or(isize::MAX),
+            Need::Missing => -1,
             Need::Contains(literals) => literals
                 .iter()
                 .map(|l| isize::try_from(l.len()).unwrap_or(isize::MAX))
@@ -119,6 +124,14 @@ fn conditions(pred: &Pred) -> Vec<Condition> {
             .map(|l| vec![vec![(RAW.to_owned(), Need::Contains(vec![l.to_owned()]))]])
             .unwrap_or_default(),
         Pred::And(parts) => parts.iter().flat_map(conditions).collect(),
+        // The field is missing, or the comparison holds.
+        Pred::Implied { field, inner } => match conditions(inner).into_iter().max_by_key(rank) {
+            Some(mut best) => {
+                merge(&mut best, field.clone(), Need::Missing);
+                vec![best]
+            }
+            None => Vec::new(),
+        },
         Pred::Or(parts) if !parts.is_empty() => {
             let mut out: Condition = Vec::new();
             for part in parts {
@@ -130,9 +143,10 @@ fn conditions(pred: &Pred) -> Vec<Condition> {
                 }
             }
             for (_, need) in &mut out {
-                let (Need::Equals(v) | Need::Contains(v)) = need;
-                v.sort();
-                v.dedup();
+                if let Need::Equals(v) | Need::Contains(v) = need {
+                    v.sort();
+                    v.dedup();
+                }
             }
             vec![out]
         }
@@ -150,6 +164,7 @@ fn merge(out: &mut Condition, field: String, need: Need) {
                 a.extend(b.iter().cloned());
                 return;
             }
+            (Need::Missing, Need::Missing) => return,
             _ => {}
         }
     }
@@ -247,6 +262,7 @@ pub(crate) fn candidates(
                         column.rows_containing(literal, &mut ids);
                     }
                 }
+                Need::Missing => ids.extend_from_slice(index(field).missing()),
             }
         }
         // One index entry or text gives its rows ascending already.
@@ -412,11 +428,61 @@ mod tests {
         ] {
             assert_eq!(prefilter(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn an_implied_field_needs_its_value_or_none() {
         assert_eq!(
-            prefilter("index=main"),
-            None,
+            prefilter("index=Main"),
+            of(vec![vec![
+                ("index".to_owned(), Need::Equals(vec!["main".to_owned()])),
+                ("index".to_owned(), Need::Missing),
+            ]]),
             "an implied field matches events without it"
         );
+        assert_eq!(
+            prefilter("index=unix \"sudoedit -s\""),
+            of(vec![
+                vec![
+                    ("index".to_owned(), Need::Equals(vec!["unix".to_owned()])),
+                    ("index".to_owned(), Need::Missing),
+                ],
+                contains(RAW, &["sudoedit -s"]),
+            ]),
+            "the index is answered first"
+        );
+        assert_eq!(prefilter("index=*"), None);
+        assert_eq!(prefilter("index!=main"), None);
+    }
+
+    #[test]
+    fn missing_values_are_candidates_of_an_implied_field() {
+        let rows: Vec<Event> = [
+            serde_json::json!({"index": "unix", "m": "sudoedit -s x"}),
+            serde_json::json!({"index": "windows", "m": "sudoedit -s x"}),
+            serde_json::json!({"m": "sudoedit -s x"}),
+            serde_json::json!({"index": null, "m": "other"}),
+            serde_json::json!({"index": [], "m": "sudoedit -s x"}),
+        ]
+        .iter()
+        .map(|v| crate::event_from_object(v.as_object().unwrap().clone()))
+        .collect();
+        let batch = crate::eval::datamodel::Batch::new(&rows);
+        let pred = compiled("index=unix \"sudoedit -s\"");
+        let found = candidates(
+            &Prefilter::of(&pred).unwrap(),
+            |field| batch.event_index(field),
+            |field| batch.event_text_column(field),
+        );
+        assert_eq!(found, [0, 2, 3]);
+        let matching: Vec<usize> = (0..rows.len())
+            .filter(|&id| pred.eval(&rows[id], &mut None))
+            .collect();
+        assert!(
+            matching.iter().all(|id| found.contains(id)),
+            "{matching:?} not all in {found:?}"
+        );
+        assert_eq!(matching, [0, 2]);
     }
 
     #[test]
