@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Generate Splunk-style Windows events as JSON lines for benchmarking the
 SPL engine (`rulecheck-spl`): Sysmon EventID 1, 3, 11, 13 and 22 and
-Security 4688, each with `_time` (epoch seconds), `sourcetype`, `source`,
-`host`, `Channel`, `Computer` and the fields of its event type.
+Security 4688, each with `_time` (epoch seconds), `index`, `sourcetype`,
+`source`, `host`, `Channel`, `Computer` and the fields of its event type.
+Like every event Splunk indexes, each has an index (`windows`), so searches
+of other indexes (`index=risk`, `index=unix`) do not read these events.
 
 About 3% of the events carry well-known malicious patterns (encoded
 PowerShell, certutil downloads, discovery from msiexec, Run keys, shadow
@@ -16,6 +18,7 @@ import argparse
 import json
 import random
 
+INDEX = "windows"
 SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational"
 SYSMON_ST = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
 SECURITY_ST = "XmlWinEventLog"
@@ -113,6 +116,7 @@ def base(rng, t, event_id):
     host = rng.choice(HOSTS)
     return {
         "_time": t,
+        "index": INDEX,
         "host": host,
         "Computer": host,
         "sourcetype": SYSMON_ST,
@@ -201,7 +205,7 @@ def security_4688(rng, t, bad):
     image, cmd, parent = process(rng, bad)
     user = rng.choice(USERS)
     return {
-        "_time": t, "host": host, "Computer": host, "sourcetype": SECURITY_ST, "source": SECURITY_SOURCE,
+        "_time": t, "index": INDEX, "host": host, "Computer": host, "sourcetype": SECURITY_ST, "source": SECURITY_SOURCE,
         "Channel": "Security", "EventID": 4688, "EventCode": 4688, "RecordID": rng.randrange(1, 10_000_000),
         "SubjectUserSid": "S-1-5-21-1-1001", "SubjectUserName": user.split("\\")[1],
         "SubjectDomainName": user.split("\\")[0], "SubjectLogonId": "0x3e7",

@@ -9,7 +9,8 @@
 #
 # EVENTS defaults to 1,000,000, BATCH to 4096, THREADS to all cores. The
 # corpora are read from $RULECHECK_CORPORA (or ../shared/corpora). The
-# events file is kept in target/bench/ and reused when it exists.
+# events file is kept in target/bench/ and reused while the generator is
+# unchanged.
 # SPL_BENCH_FLAGS passes more options to spl_bench (`--no-prefilter` runs
 # the rules without their compile-time prefilters).
 set -euo pipefail
@@ -21,7 +22,9 @@ threads="${3:-$(nproc)}"
 corpora="${RULECHECK_CORPORA:-$root/../shared/corpora}"
 
 out="$root/target/bench"
-events="$out/spl_events_${count}.jsonl"
+# The generator's hash names the file, so a changed generator makes new events.
+version="$(sha1sum "$root/bench/spl/gen_events.py" | cut -c1-8)"
+events="$out/spl_events_${count}_${version}.jsonl"
 mkdir -p "$out"
 if [[ ! -s "$events" ]]; then
     echo "generating $count events into $events"
