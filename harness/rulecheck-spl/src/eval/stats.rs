@@ -238,6 +238,26 @@ pub(crate) fn combinations<'r>(texts: Vec<Vec<Cow<'r, str>>>) -> Vec<Key<'r>> {
 /// (a multivalue field gives one group per value); none when a `by` field
 /// is missing.
 pub(crate) fn group_keys<'r>(row: &'r Event, by: &[String]) -> Vec<Key<'r>> {
+    // Most rows have one text in each `by` field: their one key is built
+    // without the texts of each field.
+    let mut key: Key<'r> = Vec::with_capacity(by.len());
+    let mut texts = Vec::new();
+    for field in by {
+        texts.clear();
+        if let Some(json) = fields::get(row, field) {
+            json_texts(json, &mut texts);
+        }
+        match (texts.pop(), texts.is_empty()) {
+            (Some(text), true) => key.push(text),
+            (None, _) => return Vec::new(),
+            (Some(_), false) => return all_group_keys(row, by),
+        }
+    }
+    vec![key]
+}
+
+/// [`group_keys`] of a row with a multivalue `by` field.
+fn all_group_keys<'r>(row: &'r Event, by: &[String]) -> Vec<Key<'r>> {
     combinations(
         by.iter()
             .map(|field| {
