@@ -848,3 +848,48 @@ pub(crate) fn streamstats(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(json: serde_json::Value) -> Event {
+        serde_json::from_value(json).unwrap_or_default()
+    }
+
+    #[test]
+    fn group_keys_take_one_text_of_each_field() {
+        let by = ["a".to_owned(), "b".to_owned()];
+        let keys = |json| -> Vec<Vec<String>> {
+            group_keys(&event(json), &by)
+                .into_iter()
+                .map(|k| k.into_iter().map(Cow::into_owned).collect())
+                .collect()
+        };
+        let strings = |rows: &[&[&str]]| -> Vec<Vec<String>> {
+            rows.iter()
+                .map(|r| r.iter().map(|t| (*t).to_owned()).collect())
+                .collect()
+        };
+        assert_eq!(
+            keys(serde_json::json!({"a": "x", "b": 2})),
+            strings(&[&["x", "2"]])
+        );
+        assert_eq!(
+            keys(serde_json::json!({"a": ["x", "y"], "b": true})),
+            strings(&[&["x", "true"], &["y", "true"]]),
+            "a multivalue gives a key per value"
+        );
+        assert_eq!(
+            keys(serde_json::json!({"a": "x", "b": ["p", "q"]})),
+            strings(&[&["x", "p"], &["x", "q"]])
+        );
+        for json in [
+            serde_json::json!({"a": "x"}),
+            serde_json::json!({"a": "x", "b": null}),
+            serde_json::json!({"a": [], "b": "y"}),
+        ] {
+            assert!(keys(json.clone()).is_empty(), "{json}");
+        }
+    }
+}
