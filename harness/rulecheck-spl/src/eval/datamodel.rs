@@ -601,6 +601,12 @@ mod tests {
             serde_json::json!({"EventID": 3, "Channel": "Microsoft-Windows-Sysmon/Operational"}),
             serde_json::json!({"Processes.process_name": "c.exe", "Processes.dest": "d",
                 "_time": "1970-01-01T00:01:40Z"}),
+            // The same image as the first event (its computed fields are
+            // computed once), then an image that is not a string.
+            serde_json::json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+                "Image": "C:\\w\\a.exe", "ParentImage": "C:\\p.exe", "IntegrityLevel": "High"}),
+            serde_json::json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+                "Image": 5, "IntegrityLevel": null}),
         ]
         .into_iter()
         .map(|v| serde_json::from_value(v).unwrap())

@@ -83,6 +83,31 @@ pub(crate) fn compile(expr: &Expr, errors: &mut Vec<Diagnostic>) -> CExpr {
 }
 
 impl CExpr {
+    /// Call `visit` with the name of each field the expression reads, in
+    /// order (a field read twice is visited twice).
+    pub(crate) fn for_each_field<'x>(&'x self, visit: &mut impl FnMut(&'x str)) {
+        match self {
+            CExpr::Field(f) => visit(f),
+            CExpr::Lit(_) => {}
+            CExpr::Call { args, .. } => {
+                for a in args {
+                    a.for_each_field(visit);
+                }
+            }
+            CExpr::In(x, list) => {
+                x.for_each_field(visit);
+                for a in list {
+                    a.for_each_field(visit);
+                }
+            }
+            CExpr::Not(x) | CExpr::Neg(x) => x.for_each_field(visit),
+            CExpr::Binary(_, a, b) => {
+                a.for_each_field(visit);
+                b.for_each_field(visit);
+            }
+        }
+    }
+
     /// The value on `row`.
     pub(crate) fn eval(&self, row: &Event, env: &ExprEnv) -> Value {
         match self {

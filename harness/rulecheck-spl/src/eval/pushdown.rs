@@ -606,26 +606,7 @@ pub(crate) fn pred_reads(pred: &Pred, out: &mut Vec<String>) {
 /// The fields an expression reads (every function is deterministic, so
 /// an expression's value depends on these alone).
 pub(crate) fn expr_reads(e: &CExpr, out: &mut Vec<String>) {
-    match e {
-        CExpr::Field(f) => out.push(f.clone()),
-        CExpr::Lit(_) => {}
-        CExpr::Call { args, .. } => {
-            for a in args {
-                expr_reads(a, out);
-            }
-        }
-        CExpr::In(x, list) => {
-            expr_reads(x, out);
-            for a in list {
-                expr_reads(a, out);
-            }
-        }
-        CExpr::Not(x) | CExpr::Neg(x) => expr_reads(x, out),
-        CExpr::Binary(_, a, b) => {
-            expr_reads(a, out);
-            expr_reads(b, out);
-        }
-    }
+    e.for_each_field(&mut |f| out.push(f.to_owned()));
 }
 
 #[cfg(test)]

@@ -150,12 +150,23 @@ impl<'e> ViewTable<'e> {
             cells: Vec::with_capacity(self.kinds.len()),
             owned: Vec::new(),
         };
+        // An expression of one field (`replace(Image, …)`) has one value
+        // per value of that field: it is computed once per distinct text,
+        // and the rows with that text share the result.
+        let mut memos: Vec<Option<Memo<'_, 'e>>> =
+            reads.iter().map(|read| Memo::of(read, slots)).collect();
         for (id, (&kind, event)) in self.kinds.iter().zip(self.events).enumerate() {
             let cell = match kind {
                 OUTSIDE => Cell::Missing,
                 IN_FORM => own.get(event, id).map_or(Cell::Missing, Cell::Event),
                 position => {
                     let position = position as usize;
+                    if let Some(memo) = &mut memos[position]
+                        && let Some(cell) = memo.cell(event, id, &env, &mut column)
+                    {
+                        column.cells.push(cell);
+                        continue;
+                    }
                     let read = match &copied[position] {
                         Some(from) => from.cell_json(id),
                         None => reads[position].read(event, id, &env),
@@ -287,6 +298,65 @@ impl<'s> FieldRead<'s> {
                 (!current.is_null()).then_some(Cow::Borrowed(current))
             }
             FieldRead::Copy(_) | FieldRead::Missing => None,
+        }
+    }
+}
+
+/// The values a map's expression of one field took, by that field's
+/// text: the expression's value depends on nothing else.
+struct Memo<'s, 'e> {
+    expr: &'s CExpr,
+    /// Where the events hold the field the expression reads.
+    input: super::datamodel::SlotColumn<'s>,
+    /// The cell of the value computed for each text of the field.
+    by_text: foldhash::HashMap<&'e str, Cell<'e>>,
+    /// The cell of the value computed for an event without the field.
+    without: Option<Cell<'e>>,
+}
+
+impl<'s, 'e> Memo<'s, 'e> {
+    /// The memo of a computed field whose expression reads one field.
+    fn of(read: &FieldRead<'s>, slots: &'s FieldSlots) -> Option<Memo<'s, 'e>> {
+        let FieldRead::Computed(expr) = read else {
+            return None;
+        };
+        let mut names: Vec<&'s str> = Vec::new();
+        expr.for_each_field(&mut |name| names.push(name));
+        names.dedup();
+        let [name] = names.as_slice() else {
+            return None;
+        };
+        Some(Memo {
+            expr,
+            input: slots.column(name),
+            by_text: foldhash::HashMap::default(),
+            without: None,
+        })
+    }
+
+    /// The cell of event `id`'s value, computed on the first event with
+    /// its text; `None` when the field holds something other than one
+    /// string (the caller computes it).
+    fn cell(
+        &mut self,
+        event: &'e Event,
+        id: usize,
+        env: &ExprEnv,
+        column: &mut ViewColumn<'e>,
+    ) -> Option<Cell<'e>> {
+        let compute = |column: &mut ViewColumn<'e>| match self.expr.eval(event, env).to_json() {
+            Some(json) => column.own(json),
+            None => Cell::Missing,
+        };
+        match self.input.get(event, id) {
+            None => Some(*self.without.get_or_insert_with(|| compute(column))),
+            Some(Json::String(text)) => Some(
+                *self
+                    .by_text
+                    .entry(text.as_str())
+                    .or_insert_with(|| compute(column)),
+            ),
+            Some(_) => None,
         }
     }
 }
