@@ -147,11 +147,22 @@ fn find(hay: &str, needle: &str, case: bool) -> Option<usize> {
         return hay.find(needle);
     }
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    if n.is_empty() {
+    let Some(&first) = n.first() else {
         return Some(0);
+    };
+    let last_start = h.len().checked_sub(n.len())?;
+    // Only where the first byte matches (either ASCII case) can the
+    // needle start: those places are found with `memchr2`.
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut from = 0;
+    while from <= last_start {
+        let at = from + memchr::memchr2(lower, upper, &h[from..=last_start])?;
+        if hay.is_char_boundary(at) && h[at..at + n.len()].eq_ignore_ascii_case(n) {
+            return Some(at);
+        }
+        from = at + 1;
     }
-    (0..=h.len().checked_sub(n.len())?)
-        .find(|&i| hay.is_char_boundary(i) && h[i..i + n.len()].eq_ignore_ascii_case(n))
+    None
 }
 
 fn eq(a: &str, b: &str, case: bool) -> bool {
@@ -446,6 +457,50 @@ mod tests {
         assert_eq!(Glob::new("*a*bcd*e", false).longest_literal(), Some("bcd"));
         assert_eq!(Glob::new("x*", false).longest_literal(), Some("x"));
         assert_eq!(Glob::new("**", false).longest_literal(), None);
+    }
+
+    #[test]
+    fn case_insensitive_find_is_the_first_place_of_the_needle() {
+        // The definition: the first char boundary where the needle's bytes
+        // equal the hay's, ASCII case aside.
+        let naive = |hay: &str, needle: &str| -> Option<usize> {
+            let (h, n) = (hay.as_bytes(), needle.as_bytes());
+            (0..=h.len().checked_sub(n.len())?)
+                .find(|&i| hay.is_char_boundary(i) && h[i..i + n.len()].eq_ignore_ascii_case(n))
+        };
+        let hays = [
+            "",
+            "a",
+            "xAbAB",
+            "abab",
+            "C:\\Windows\\CMD.exe /c",
+            "ÀbÀb",
+            "éab",
+            "..a.b",
+        ];
+        let needles = [
+            "",
+            "a",
+            "ab",
+            "AB",
+            "b",
+            "cmd.EXE",
+            "\\windows",
+            "Àb",
+            "b",
+            ".",
+            "zz",
+            "xabab",
+        ];
+        for hay in hays {
+            for needle in needles {
+                assert_eq!(
+                    find(hay, needle, false),
+                    naive(hay, needle),
+                    "{hay:?} {needle:?}"
+                );
+            }
+        }
     }
 
     #[test]
