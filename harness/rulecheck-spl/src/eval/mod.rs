@@ -195,7 +195,7 @@ impl Search {
             let right = sub.run_in(events, ctx, batch).unwrap_or_default();
             if right.is_empty() {
                 let mut rows = Vec::new();
-                for stage in &rest[at + 1..] {
+                for stage in rest[at + 1..].iter().filter(|s| !s.dead) {
                     rows = exec::apply_in(&stage.stage, rows, events, ctx, batch);
                 }
                 return Ok(rows);
@@ -204,7 +204,7 @@ impl Search {
             // rows are left out.
             let only = exec::join_filter(origins, &right);
             let mut rows = Self::first_rows(first, events, ctx, batch, only.as_ref());
-            for (i, stage) in rest.iter().enumerate() {
+            for (i, stage) in rest.iter().enumerate().filter(|(_, s)| !s.dead) {
                 rows = match &stage.stage {
                     plan::Stage::Join {
                         kind, fields, max, ..
@@ -222,7 +222,7 @@ impl Search {
             None
         };
         let mut rows = Self::first_rows(first, events, ctx, batch, only.as_ref());
-        for stage in rest {
+        for stage in rest.iter().filter(|s| !s.dead) {
             rows = exec::apply_in(&stage.stage, rows, events, ctx, batch);
         }
         Ok(rows)
@@ -281,6 +281,7 @@ impl Search {
             for stage in &mut search.stages {
                 stage.prefilter = None;
                 stage.keep_fields = None;
+                stage.dead = false;
                 match &mut stage.stage {
                     plan::Stage::Tstats(plan) => {
                         plan.prefilter = None;

@@ -38,6 +38,58 @@ pub(crate) fn needed_fields(stages: &[StagePlan]) -> Option<HashSet<String>> {
     Some(out)
 }
 
+/// Which stages of a pipeline are dead: an `eval` or `convert` none of
+/// whose outputs a later stage reads or shows (a later `stats`, `table` or
+/// `fields` drops them, as `| convert ctime(firstTime) | … | stats … by
+/// dest` does). Such a stage changes no result and can be skipped. The
+/// first stage, and a stage that writes a time field, is never dead.
+pub(crate) fn dead_stages(stages: &[StagePlan]) -> Vec<bool> {
+    let mut dead = vec![false; stages.len()];
+    let mut needs: Option<BTreeSet<String>> = None;
+    for (i, plan) in stages.iter().enumerate().skip(1).rev() {
+        if let Some(n) = &needs
+            && let Some(outputs) = outputs(&plan.stage)
+            && !outputs
+                .iter()
+                .any(|o| TIME_FIELDS.contains(&o.as_str()) || is_needed(n, o))
+        {
+            dead[i] = true;
+            continue;
+        }
+        needs = before(&plan.stage, needs);
+    }
+    dead
+}
+
+/// The fields an `eval` or `convert` writes (`None` for any other stage,
+/// or a `convert` of a wildcard pattern).
+fn outputs(stage: &Stage) -> Option<Vec<String>> {
+    match stage {
+        Stage::Eval(assignments) => Some(assignments.iter().map(|(f, _)| f.clone()).collect()),
+        Stage::Convert { conversions, .. } => conversions
+            .iter()
+            .map(|c| match &c.alias {
+                Some(alias) => Some(alias.clone()),
+                None => (!c.field.contains('*')).then(|| c.field.clone()),
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Whether `field` or a field it holds or is held in (dotted names) is
+/// among `needs`.
+fn is_needed(needs: &BTreeSet<String>, field: &str) -> bool {
+    needs.iter().any(|n| {
+        n == field
+            || n.strip_prefix(field)
+                .is_some_and(|rest| rest.starts_with('.'))
+            || field
+                .strip_prefix(n.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
 /// What the rows entering `stage` need, given what its output rows need
 /// (`None`: every field).
 #[allow(clippy::too_many_lines)]
@@ -227,6 +279,48 @@ mod tests {
             kept("x=1 | fillnull | stats count(eval(n>1)) as c by h | sort - c"),
             Some(vec!["h".into(), "n".into()])
         );
+    }
+
+    /// The names of the dead stages of `query`.
+    fn dead(query: &str) -> Vec<String> {
+        let search = compile_str(query, &Macros::new(), &Context::new(0))
+            .unwrap_or_else(|d| panic!("{query}: {d:#?}"));
+        search
+            .stages
+            .iter()
+            .filter(|s| s.dead)
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn stages_whose_outputs_are_dropped_are_dead() {
+        assert_eq!(
+            dead("x=1 | convert ctime(t) | eval n=len(p) | stats max(n) by h"),
+            ["convert"],
+            "`t` is dropped by `stats`; `n` is read"
+        );
+        assert_eq!(
+            dead("x=1 | eval a=1, b=2 | table b"),
+            Vec::<String>::new(),
+            "one output is shown"
+        );
+        assert_eq!(dead("x=1 | eval a=1 | fields - a | table b"), ["eval"]);
+        assert_eq!(
+            dead("x=1 | convert ctime(t) as u | stats count by t"),
+            ["convert"]
+        );
+        for query in [
+            "x=1 | convert ctime(t)",
+            "x=1 | eval a=1 | where a > 0 | stats count by h",
+            "x=1 | eval _time=0 | stats count by h",
+            "x=1 | eval a=1 | table a.b",
+            "x=1 | eval a=1 | table *",
+            "x=1 | eval a=1 | stats values(*) as * by h",
+            "x=1 | eval a=1 | rename a as b | stats count by b",
+        ] {
+            assert_eq!(dead(query), Vec::<String>::new(), "{query}");
+        }
     }
 
     #[test]

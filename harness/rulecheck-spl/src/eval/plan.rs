@@ -30,6 +30,9 @@ pub(crate) struct StagePlan {
     /// the later stages can read or show ([`super::needed`]); `None` for
     /// all of them.
     pub(crate) keep_fields: Option<foldhash::HashSet<String>>,
+    /// Whether the stage is dead and skipped: an `eval` or `convert` whose
+    /// outputs no later stage reads or shows ([`super::needed::dead_stages`]).
+    pub(crate) dead: bool,
 }
 
 /// What a stage does.
@@ -283,6 +286,7 @@ pub(crate) fn compile_commands(
                 stage,
                 prefilter,
                 keep_fields: None,
+                dead: false,
             });
         }
     }
@@ -290,6 +294,10 @@ pub(crate) fn compile_commands(
         && matches!(first.stage, Stage::Search(_))
     {
         first.keep_fields = super::needed::needed_fields(rest);
+    }
+    let dead = super::needed::dead_stages(&out);
+    for (plan, dead) in out.iter_mut().zip(dead) {
+        plan.dead = dead;
     }
     for i in 0..out.len() {
         let (head, following) = out.split_at_mut(i + 1);
