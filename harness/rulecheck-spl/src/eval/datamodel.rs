@@ -590,6 +590,38 @@ mod tests {
     }
 
     #[test]
+    fn slots_of_events_with_repeated_and_many_name_lists() {
+        // 20 lists of names (more than are remembered), each several
+        // times, some in another order: positions must follow each event.
+        let events: Vec<Event> = (0..100)
+            .map(|i| {
+                let kind = i % 20;
+                let mut object = serde_json::Map::new();
+                if kind % 2 == 0 {
+                    object.insert("a".to_owned(), serde_json::json!(i));
+                    object.insert(format!("k{kind}"), serde_json::json!("x"));
+                } else {
+                    object.insert(format!("k{kind}"), serde_json::json!("y"));
+                    object.insert("a".to_owned(), serde_json::json!(-i));
+                }
+                if i % 7 == 0 {
+                    object.insert("extra".to_owned(), serde_json::json!(true));
+                }
+                serde_json::from_value(serde_json::Value::Object(object)).unwrap()
+            })
+            .collect();
+        let batch = Batch::new(&events);
+        let mut names: Vec<String> = (0..20).map(|k| format!("k{k}")).collect();
+        names.extend(["a", "extra", "missing"].map(str::to_owned));
+        for field in &names {
+            let read: Vec<Option<&Json>> = batch.event_values(field).collect();
+            let expected: Vec<Option<&Json>> =
+                events.iter().map(|e| fields::get(e, field)).collect();
+            assert_eq!(read, expected, "{field}");
+        }
+    }
+
+    #[test]
     fn batch_views_are_the_views_of_each_event() {
         let models = DataModels::builtin();
         let events: Vec<Event> = [
@@ -717,21 +749,49 @@ impl FieldSlots {
 
     /// The slots of `rows` (`None` for a row outside the set).
     fn new<'r>(rows: impl ExactSizeIterator<Item = Option<&'r Event>>) -> FieldSlots {
+        /// How many distinct lists of names are remembered.
+        const SHAPES: usize = 16;
         let len = rows.len();
-        let mut slots: foldhash::HashMap<String, Vec<u32>> = foldhash::HashMap::default();
+        let mut names: foldhash::HashMap<&'r str, usize> = foldhash::HashMap::default();
+        let mut columns: Vec<Vec<u32>> = Vec::new();
+        // The lists of names seen last, each with its names' columns: a
+        // row with the same names in the same order (events of one kind
+        // usually have) writes its positions without a lookup by name.
+        let mut shapes: Vec<(Vec<&'r str>, Vec<usize>)> = Vec::new();
+        let mut next_shape = 0;
         for (id, row) in rows.enumerate() {
             let Some(row) = row else { continue };
-            for (position, name) in row.keys().enumerate() {
-                let position = u32::try_from(position).unwrap_or(Self::ABSENT);
-                if let Some(column) = slots.get_mut(name.as_str()) {
-                    column[id] = position;
+            let known = shapes.iter().position(|(keys, _)| {
+                keys.len() == row.len() && keys.iter().zip(row.keys()).all(|(a, b)| *a == b)
+            });
+            let shape = known.unwrap_or_else(|| {
+                let keys: Vec<&'r str> = row.keys().map(String::as_str).collect();
+                let at: Vec<usize> = keys
+                    .iter()
+                    .map(|name| {
+                        *names.entry(name).or_insert_with(|| {
+                            columns.push(vec![Self::ABSENT; len]);
+                            columns.len() - 1
+                        })
+                    })
+                    .collect();
+                if shapes.len() < SHAPES {
+                    shapes.push((keys, at));
+                    shapes.len() - 1
                 } else {
-                    let mut column = vec![Self::ABSENT; len];
-                    column[id] = position;
-                    slots.insert(name.clone(), column);
+                    next_shape = (next_shape + 1) % SHAPES;
+                    shapes[next_shape] = (keys, at);
+                    next_shape
                 }
+            });
+            for (position, &column) in shapes[shape].1.iter().enumerate() {
+                columns[column][id] = u32::try_from(position).unwrap_or(Self::ABSENT);
             }
         }
+        let slots = names
+            .into_iter()
+            .map(|(name, column)| (name.to_owned(), std::mem::take(&mut columns[column])))
+            .collect();
         FieldSlots { slots }
     }
 
