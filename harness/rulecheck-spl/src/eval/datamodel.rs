@@ -751,25 +751,24 @@ impl FieldSlots {
         self.slots.get(name).map(Vec::as_slice)
     }
 
-    /// The slots of `rows` (`None` for a row outside the set).
-    fn new<'r>(rows: impl ExactSizeIterator<Item = Option<&'r Event>>) -> FieldSlots {
+    /// The slots of `rows`.
+    fn new(rows: &[Event]) -> FieldSlots {
         /// How many distinct lists of names are remembered.
         const SHAPES: usize = 16;
         let len = rows.len();
-        let mut names: foldhash::HashMap<&'r str, usize> = foldhash::HashMap::default();
+        let mut names: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
         let mut columns: Vec<Vec<u32>> = Vec::new();
         // The lists of names seen last, each with its names' columns: a
         // row with the same names in the same order (events of one kind
         // usually have) writes its positions without a lookup by name.
-        let mut shapes: Vec<(Vec<&'r str>, Vec<usize>)> = Vec::new();
+        let mut shapes: Vec<(Vec<&str>, Vec<usize>)> = Vec::new();
         let mut next_shape = 0;
-        for (id, row) in rows.enumerate() {
-            let Some(row) = row else { continue };
+        for (id, row) in rows.iter().enumerate() {
             let known = shapes.iter().position(|(keys, _)| {
                 keys.len() == row.len() && keys.iter().zip(row.keys()).all(|(a, b)| *a == b)
             });
             let shape = known.unwrap_or_else(|| {
-                let keys: Vec<&'r str> = row.keys().map(String::as_str).collect();
+                let keys: Vec<&str> = row.keys().map(String::as_str).collect();
                 let at: Vec<usize> = keys
                     .iter()
                     .map(|name| {
@@ -803,12 +802,16 @@ impl FieldSlots {
     /// built from), as [`fields::get`] reads it.
     fn values<'r, 's>(
         &'s self,
-        rows: impl Iterator<Item = Option<&'r Event>> + 's,
+        rows: &'r [Event],
         field: &'s str,
-    ) -> impl Iterator<Item = Option<&'r Json>> + 's {
+    ) -> impl Iterator<Item = Option<&'r Json>> + 's
+    where
+        'r: 's,
+    {
         let column = self.column(field);
-        rows.enumerate()
-            .map(move |(id, row)| row.and_then(|row| column.get(row, id)))
+        rows.iter()
+            .enumerate()
+            .map(move |(id, row)| column.get(row, id))
     }
 
     /// Where each row holds `field`.
@@ -1009,14 +1012,12 @@ impl<'e> Batch<'e> {
     /// The value of `field` in each event (as [`fields::get`] reads it),
     /// found through the batch's [`FieldSlots`].
     fn event_values<'s>(&'s self, field: &'s str) -> impl Iterator<Item = Option<&'e Json>> + 's {
-        self.event_slots()
-            .values(self.events.iter().map(Some), field)
+        self.event_slots().values(self.events, field)
     }
 
     /// The [`FieldSlots`] of the events, built once per batch.
     pub(crate) fn event_slots(&self) -> &FieldSlots {
-        self.slots
-            .get_or_init(|| FieldSlots::new(self.events.iter().map(Some)))
+        self.slots.get_or_init(|| FieldSlots::new(self.events))
     }
 
     /// The value of `field` in each row of the view of `model`'s root
