@@ -308,7 +308,7 @@ fn tstats_batch(
     }
     let copies = ViewCopies::new(plan, &table, batch, ctx);
     if !plan.by.is_empty()
-        && let Some(out) = tstats_by_codes(plan, &table, &copies, &ids, batch, ctx)
+        && let Some(out) = tstats_by_codes(plan, &copies, &ids, batch, ctx)
     {
         return out;
     }
@@ -332,12 +332,17 @@ fn tstats_batch(
 /// columns when the later stages read named fields, else copied from the
 /// whole row.
 struct ViewCopies<'a, 'e> {
+    plan: &'a TstatsPlan,
     table: &'a ViewTable<'e>,
     batch: &'a Batch<'e>,
     ctx: &'a Context,
-    /// The columns of the named fields the later stages read.
-    columns: Option<Vec<(&'a String, std::rc::Rc<ViewColumn<'e>>)>>,
+    /// The columns of the named fields the later stages read, fetched on
+    /// first use (a search that keeps no row builds none).
+    columns: std::cell::OnceCell<Option<Vec<NamedColumn<'a, 'e>>>>,
 }
+
+/// A field's name and its column over a view.
+type NamedColumn<'a, 'e> = (&'a String, std::rc::Rc<ViewColumn<'e>>);
 
 impl<'a, 'e> ViewCopies<'a, 'e> {
     fn new(
@@ -346,24 +351,37 @@ impl<'a, 'e> ViewCopies<'a, 'e> {
         batch: &'a Batch<'e>,
         ctx: &'a Context,
     ) -> ViewCopies<'a, 'e> {
-        let columns = match (&plan.reads, &plan.dataset) {
-            (Some(names), Some(d)) => Some(
-                names
-                    .iter()
-                    .map(|name| {
-                        let column = batch.view_column(&ctx.datamodels, &d.model, &d.root, name);
-                        (name, column)
-                    })
-                    .collect(),
-            ),
-            _ => None,
-        };
         ViewCopies {
+            plan,
             table,
             batch,
             ctx,
-            columns,
+            columns: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The columns of the named fields the later stages read (`None` when
+    /// they read fields that cannot be named).
+    fn columns(&self) -> Option<&[NamedColumn<'a, 'e>]> {
+        self.columns
+            .get_or_init(|| match (&self.plan.reads, &self.plan.dataset) {
+                (Some(names), Some(d)) => Some(
+                    names
+                        .iter()
+                        .map(|name| {
+                            let column = self.batch.view_column(
+                                &self.ctx.datamodels,
+                                &d.model,
+                                &d.root,
+                                name,
+                            );
+                            (name, column)
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .as_deref()
     }
 
     /// The copy of view row `id` (`None` outside the dataset).
@@ -371,7 +389,7 @@ impl<'a, 'e> ViewCopies<'a, 'e> {
         if !self.table.contains(id) {
             return None;
         }
-        let Some(columns) = &self.columns else {
+        let Some(columns) = self.columns() else {
             let view = self
                 .table
                 .row(&self.ctx.datamodels, self.batch.event_slots(), id)?;
@@ -437,14 +455,18 @@ fn binned_time<'v>(plan: &TstatsPlan, time: Option<Cow<'v, Json>>) -> Option<Cow
 /// row's `by` value is not exactly one text.
 fn tstats_by_codes(
     plan: &TstatsPlan,
-    table: &ViewTable<'_>,
     copies: &ViewCopies<'_, '_>,
     ids: &[usize],
     batch: &Batch<'_>,
     ctx: &Context,
 ) -> Option<Vec<Event>> {
     let d = plan.dataset.as_ref()?;
+    if ids.is_empty() {
+        // No row, no group.
+        return Some(Vec::new());
+    }
     let models = &ctx.datamodels;
+    let table = copies.table;
     // Each `by` field's column, and whether it is indexed by position in
     // `ids` (built for this search: the binned `_time`, or any field when
     // few rows are kept) or by view row (the batch's, shared).
@@ -475,7 +497,7 @@ fn tstats_by_codes(
     let k = columns.len();
     let text = |i: usize, code: u32| key_text(&columns, fill, i, code);
     let env = ExprEnv { now: ctx.now };
-    let direct = direct_reads(plan, table, copies);
+    let direct = direct_reads(plan, copies);
     let mut decisions = stats::Decisions::default();
     let mut out = Vec::new();
     for (at, members) in groups {
@@ -521,13 +543,13 @@ fn tstats_by_codes(
 /// binned by `span` or the aggregations read more than named fields.
 fn direct_reads<'a>(
     plan: &'a TstatsPlan,
-    table: &'a ViewTable<'_>,
     copies: &'a ViewCopies<'_, '_>,
 ) -> Option<impl Fn(usize, &str) -> Value + 'a> {
     if plan.span.is_some() {
         return None;
     }
-    let columns = copies.columns.as_ref()?;
+    let table = copies.table;
+    let columns = copies.columns()?;
     // The copy holds the row's own `_time` when the aggregations read it,
     // else its time as [`row_time`] gives it.
     let reads_time = columns.iter().any(|(name, _)| *name == "_time");
