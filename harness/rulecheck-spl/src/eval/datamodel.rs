@@ -440,87 +440,27 @@ pub(crate) fn in_form(root: &str, event: &Event) -> bool {
 
 /// The view of a raw event through a normalization map: `_time`, the
 /// internal fields and the map's fields.
-fn normalized(source: &Source, event: &Event) -> Event {
-    normalized_with(source, event, None)
-}
-
-/// Where the fields a normalization map reads plainly are in the events
-/// of a batch: its `_time`, its internal fields, and each of the map's
-/// fields that is a plain field (`None` for an expression).
-struct SourceSlots<'s> {
-    time: SlotColumn<'s>,
-    internal: Vec<SlotColumn<'s>>,
-    fields: Vec<Option<SlotColumn<'s>>>,
-}
-
-impl<'s> SourceSlots<'s> {
-    fn new(source: &'s Source, slots: &'s FieldSlots) -> SourceSlots<'s> {
-        SourceSlots {
-            time: slots.column("_time"),
-            internal: INTERNAL_FIELDS
-                .iter()
-                .map(|name| slots.column(name))
-                .collect(),
-            fields: source
-                .fields
-                .iter()
-                .map(|(_, e)| match e {
-                    CExpr::Field(name) => Some(slots.column(name)),
-                    _ => None,
-                })
-                .collect(),
-        }
-    }
-}
-
-/// [`normalized`] of event `id` of a batch whose events' slots are
-/// `slots`.
-pub(crate) fn normalized_at(
-    source: &Source,
-    event: &Event,
-    slots: &FieldSlots,
-    id: usize,
-) -> Event {
-    normalized_with(source, event, Some((&SourceSlots::new(source, slots), id)))
-}
-
-/// [`normalized`], reading the plain fields of event `id` of a batch
-/// through its slots when given.
-fn normalized_with(
-    source: &Source,
-    event: &Event,
-    slots: Option<(&SourceSlots<'_>, usize)>,
-) -> Event {
+pub(crate) fn normalized(source: &Source, event: &Event) -> Event {
     let env = ExprEnv { now: 0 };
     let mut out = Event::with_capacity_and_hasher(
         source.fields.len() + 1 + INTERNAL_FIELDS.len(),
         super::value::EventHasher::default(),
     );
-    // As `fields::event_time`, which reads a numeric `_time` first.
-    let time = match slots.and_then(|(s, id)| s.time.get(event, id)) {
-        Some(Json::Number(n)) => n.as_f64(),
-        _ => fields::event_time(event),
-    };
-    if let Some(t) = time {
+    if let Some(t) = fields::event_time(event) {
         out.insert("_time".to_owned(), json_number(t));
     }
-    for (i, name) in INTERNAL_FIELDS.iter().enumerate() {
-        let value = match slots {
-            Some((s, id)) => s.internal[i].entry(event, id),
-            None => event.get(*name),
-        };
-        if let Some(v) = value {
+    for name in INTERNAL_FIELDS {
+        if let Some(v) = event.get(*name) {
             out.insert((*name).to_owned(), v.clone());
         }
     }
     // Fields with the same expression (`process_name` and
     // `process_exec`) are computed once.
     let mut values: Vec<Option<Json>> = Vec::with_capacity(source.fields.len());
-    for (i, ((_, e), same)) in source.fields.iter().zip(&source.same_as).enumerate() {
-        let value = match (same, slots.and_then(|(s, id)| Some((s.fields[i]?, id)))) {
-            (Some(j), _) => values.get(*j).cloned().flatten(),
-            (None, Some((column, id))) => plain_value(column.get(event, id)),
-            (None, None) => field_value(e, event, &env),
+    for ((_, e), same) in source.fields.iter().zip(&source.same_as) {
+        let value = match same {
+            Some(j) => values.get(*j).cloned().flatten(),
+            None => field_value(e, event, &env),
         };
         values.push(value);
     }
@@ -669,7 +609,7 @@ mod tests {
         );
         for (id, event) in events.iter().enumerate() {
             let want = models.view("Endpoint", "Processes", event);
-            let row = table.row(&models, batch.event_slots(), id);
+            let row = table.row(&models, id);
             assert_eq!(row.as_deref(), want.as_deref(), "event {id}");
             assert_eq!(table.contains(id), want.is_some(), "event {id}");
             assert_eq!(

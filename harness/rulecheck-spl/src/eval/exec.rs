@@ -288,10 +288,9 @@ fn tstats_batch(
         let preds: Vec<&Pred> = d.constraints.iter().chain([&plan.filter]).collect();
         if preds.iter().any(|p| p.reads_raw()) {
             // A term reads the raw text of the whole view row.
-            let slots = batch.event_slots();
             ids.retain(|&id| {
                 table
-                    .row(models, slots, id)
+                    .row(models, id)
                     .is_some_and(|view| preds.iter().all(|p| p.eval(&view, &mut None)))
             });
         } else {
@@ -315,11 +314,8 @@ fn tstats_batch(
     if let Some(key_filter) = &plan.key_filter
         && !plan.by.is_empty()
     {
-        let slots = batch.event_slots();
-        let views: Vec<Cow<'_, Event>> = ids
-            .iter()
-            .filter_map(|&id| table.row(models, slots, id))
-            .collect();
+        let views: Vec<Cow<'_, Event>> =
+            ids.iter().filter_map(|&id| table.row(models, id)).collect();
         let kept: Vec<&Event> = views.iter().map(AsRef::as_ref).collect();
         return tstats_by_key(plan, key_filter, &kept, batch, ctx);
     }
@@ -390,9 +386,7 @@ impl<'a, 'e> ViewCopies<'a, 'e> {
             return None;
         }
         let Some(columns) = self.columns() else {
-            let view = self
-                .table
-                .row(&self.ctx.datamodels, self.batch.event_slots(), id)?;
+            let view = self.table.row(&self.ctx.datamodels, id)?;
             return Some(materialize(&view));
         };
         // As `project` of the row.

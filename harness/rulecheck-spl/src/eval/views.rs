@@ -202,21 +202,14 @@ impl<'e> ViewTable<'e> {
 
     /// The whole view row of event `id` (`None` outside the dataset), as
     /// [`DataModels::view`] gives it.
-    pub(crate) fn row(
-        &self,
-        models: &DataModels,
-        slots: &FieldSlots,
-        id: usize,
-    ) -> Option<Cow<'e, Event>> {
+    pub(crate) fn row(&self, models: &DataModels, id: usize) -> Option<Cow<'e, Event>> {
         let event = &self.events[id];
         match self.kinds[id] {
             OUTSIDE => None,
             IN_FORM => Some(Cow::Borrowed(event)),
             _ => {
                 let source = self.source(models, id)?;
-                Some(Cow::Owned(super::datamodel::normalized_at(
-                    source, event, slots, id,
-                )))
+                Some(Cow::Owned(super::datamodel::normalized(source, event)))
             }
         }
     }
