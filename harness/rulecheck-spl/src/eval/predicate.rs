@@ -354,7 +354,8 @@ fn ordered(value: &str, op: CompareOp, bound: &str) -> bool {
     }
 }
 
-/// A [`Pred`] bound to the rows of a [`FieldSlots`] ([`Pred::bind`]).
+/// A [`Pred`] bound to where its fields are read: the rows of a
+/// [`FieldSlots`] ([`Pred::bind`]) or columns ([`Pred::bind_columns`]).
 #[derive(Debug)]
 pub(crate) enum Bound<'p> {
     /// Every part.
@@ -394,8 +395,10 @@ impl Reader<'_> {
 }
 
 impl Bound<'_> {
-    /// Whether `row`, row `id` of the slots, satisfies the expression, as
-    /// [`Pred::eval`] decides it.
+    /// Whether row `id` satisfies the expression, as [`Pred::eval`]
+    /// decides it on `row`: the row itself when bound to slots; when bound
+    /// to columns, the event whose view the row is, from which a time
+    /// bound or a term reads.
     pub(crate) fn eval<'e>(
         &self,
         row: &'e Event,
