@@ -398,7 +398,7 @@ impl Bound<'_> {
     /// Whether row `id` satisfies the expression, as [`Pred::eval`]
     /// decides it on `row`: the row itself when bound to slots; when bound
     /// to columns, the event whose view the row is, from which a time
-    /// bound or a term reads.
+    /// bound reads (a term over a view row's raw text is not bound).
     pub(crate) fn eval<'e>(
         &self,
         row: &'e Event,
