@@ -949,3 +949,41 @@ fn batch_runs_match_single_runs() {
         );
     }
 }
+
+#[test]
+fn from_datamodel_reads_normalized_and_data_model_form_events() {
+    // One Sysmon event mapped into Endpoint.Processes, one already in the
+    // data model's form, one event of another kind (outside the dataset).
+    let input = [
+        sysmon1(
+            "C:\\Windows\\System32\\whoami.exe",
+            "whoami /all",
+            "C:\\Windows\\System32\\cmd.exe",
+        ),
+        json!({"_time": 200, "Processes.process_name": "calc.exe", "Processes.dest": "h2"}),
+        json!({"_time": 300, "EventID": 3, "Image": "C:\\x.exe", "DestinationPort": 443}),
+    ];
+    let rows = run(
+        "| from datamodel=Endpoint.Processes | table Processes.process_name Processes.dest",
+        &input,
+    );
+    assert_eq!(
+        col(&rows, "Processes.process_name"),
+        [json!("whoami.exe"), json!("calc.exe")]
+    );
+    assert_eq!(col(&rows, "Processes.dest"), [json!("ws1"), json!("h2")]);
+    // A dataset without an event: no rows.
+    let rows = run("| from datamodel=Web.Web | table Web.url", &input);
+    assert!(rows.is_empty());
+    // A child dataset's constraint (`action="failure"`) keeps only its rows.
+    let logons = [
+        json!({"_time": 1, "Authentication.action": "failure", "Authentication.user": "a"}),
+        json!({"_time": 2, "Authentication.action": "success", "Authentication.user": "b"}),
+        json!({"_time": 3, "Authentication.action": "Failure", "Authentication.user": "c"}),
+    ];
+    let rows = run(
+        "| from datamodel=Authentication.Failed_Authentication | table Authentication.user",
+        &logons,
+    );
+    assert_eq!(col(&rows, "Authentication.user"), [json!("a"), json!("c")]);
+}

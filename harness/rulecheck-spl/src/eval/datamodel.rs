@@ -996,9 +996,9 @@ impl<'e> Batch<'e> {
                         (None, _) => {
                             buffer.clear();
                             fields::write_raw(&mut buffer, event);
-                            column.push(id, &buffer);
+                            column.push(id, &buffer)
                         }
-                    }
+                    };
                 }
                 column
             } else {

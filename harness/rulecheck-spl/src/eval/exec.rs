@@ -8,6 +8,7 @@ use serde_json::Value as Json;
 
 use super::Context;
 
+use super::datamodel::DatasetPlan;
 use super::datamodel::{Batch, FieldSlots};
 use super::expr::ExprEnv;
 use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
@@ -147,16 +148,49 @@ pub(crate) fn generate_in(
                 .cloned()
                 .collect(),
         ),
-        Stage::FromDatamodel(plan) => Some(
-            events
+        Stage::FromDatamodel(plan) => Some(match batch {
+            Some(batch) => from_datamodel_batch(plan, batch, ctx),
+            None => events
                 .iter()
                 .filter_map(|e| ctx.datamodels.view(&plan.model, &plan.root, e))
                 .filter(|v| plan.constraints.iter().all(|c| c.eval(v, &mut None)))
                 .map(|v| materialize(&v))
                 .collect(),
-        ),
+        }),
         _ => None,
     }
+}
+
+/// `from datamodel=X.Y` over a batch: the rows of the batch's view of the
+/// dataset (shared with every search of the batch) that meet its
+/// constraints, each constraint read from the view's columns unless it
+/// reads the raw text of the whole row.
+fn from_datamodel_batch(plan: &DatasetPlan, batch: &Batch<'_>, ctx: &Context) -> Vec<Event> {
+    let models = &ctx.datamodels;
+    let table = batch.view_table(models, &plan.model, &plan.root);
+    let mut ids: Vec<usize> = (0..table.len()).filter(|&id| table.contains(id)).collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let by_columns = !plan.constraints.iter().any(Pred::reads_raw);
+    if by_columns {
+        let mut column = |field: &str| batch.view_column(models, &plan.model, &plan.root, field);
+        let bound: Vec<_> = plan
+            .constraints
+            .iter()
+            .map(|p| p.bind_columns(&mut column))
+            .collect();
+        ids.retain(|&id| {
+            bound
+                .iter()
+                .all(|b| b.eval(&batch.events[id], id, &mut None))
+        });
+    }
+    ids.into_iter()
+        .filter_map(|id| table.row(models, id))
+        .filter(|v| by_columns || plan.constraints.iter().all(|c| c.eval(v, &mut None)))
+        .map(|v| materialize(&v))
+        .collect()
 }
 
 /// Whether event `id` of the batch meets `pred` (bound to the batch's

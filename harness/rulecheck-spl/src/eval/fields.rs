@@ -37,15 +37,9 @@ pub(crate) fn any_text(json: &Json, test: &mut dyn FnMut(&str) -> bool) -> bool 
         Json::Null => false,
         Json::String(s) => test(s),
         Json::Number(n) => match n.as_i64() {
-            Some(i) => {
-                // Formatted on the stack: integers are read this way for
-                // every row of a batch's indexes.
-                let mut buf = [0u8; 24];
-                let mut cursor = std::io::Cursor::new(&mut buf[..]);
-                let _ = std::io::Write::write_fmt(&mut cursor, format_args!("{i}"));
-                let len = usize::try_from(cursor.position()).unwrap_or(0);
-                test(std::str::from_utf8(&buf[..len]).unwrap_or_default())
-            }
+            // Formatted on the stack: integers are read this way for
+            // every row of a batch's indexes.
+            Some(i) => test(itoa::Buffer::new().format(i)),
             None => n.as_f64().is_some_and(|f| test(&format_number(f))),
         },
         Json::Bool(b) => test(if *b { "true" } else { "false" }),

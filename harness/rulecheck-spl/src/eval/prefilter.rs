@@ -172,15 +172,21 @@ fn merge(out: &mut Condition, field: String, need: Need) {
 }
 
 /// The text of one field over the rows of a batch, for finding the rows
-/// whose value contains a literal: each value's texts ASCII-lowercased and
-/// separated by NUL, with the row each text came from.
+/// whose value contains a literal, dictionary-encoded: each distinct
+/// value text once, ASCII-lowercased and separated by NUL, and per row
+/// the texts it has. A literal is searched for in the distinct texts only
+/// (values repeat a lot: paths, process names, registry keys), then mapped
+/// to the rows that hold a matching text.
 #[derive(Debug, Default)]
 pub(crate) struct TextColumn {
     text: Vec<u8>,
-    /// Start offset in `text` of each value text, ascending.
+    /// Start offset in `text` of each distinct text, ascending.
     starts: Vec<usize>,
-    /// The row of each value text.
+    /// The row of each (row, text) pair, ascending.
     rows: Vec<usize>,
+    /// The distinct text of each (row, text) pair (its place in
+    /// `starts`).
+    entries: Vec<u32>,
     /// Rows with a non-ASCII text, whose Unicode case folding the column
     /// does not model: always candidates.
     unicode_rows: Vec<usize>,
@@ -190,12 +196,35 @@ impl TextColumn {
     /// The column of each row's value (`None` for a row without one).
     pub(crate) fn of_values<'r>(values: impl Iterator<Item = Option<&'r Json>>) -> Self {
         let mut column = TextColumn::default();
+        // The entry of each string seen, by its text as the event has it
+        // (texts differing in case get separate entries).
+        let mut known: foldhash::HashMap<&'r str, u32> = foldhash::HashMap::default();
+        let mut add = |column: &mut TextColumn, id: usize, json: &'r Json| match json {
+            Json::String(text) => match known.get(text.as_str()) {
+                Some(&entry) => column.add_pair(id, entry),
+                None => {
+                    if let Some(entry) = column.push(id, text) {
+                        known.insert(text, entry);
+                    }
+                }
+            },
+            other => {
+                any_text(other, &mut |s| {
+                    column.push(id, s);
+                    false
+                });
+            }
+        };
         for (id, json) in values.enumerate() {
-            let Some(json) = json else { continue };
-            any_text(json, &mut |s| {
-                column.push(id, s);
-                false
-            });
+            match json {
+                None => {}
+                Some(Json::Array(items)) => {
+                    for item in items {
+                        add(&mut column, id, item);
+                    }
+                }
+                Some(json) => add(&mut column, id, json),
+            }
         }
         column
     }
@@ -210,30 +239,67 @@ impl TextColumn {
         column
     }
 
-    /// Add `text` as a text of row `id` (rows in ascending order).
-    pub(crate) fn push(&mut self, id: usize, text: &str) {
+    /// Add `text` as a new distinct text of row `id` (rows in ascending
+    /// order); its entry, `None` for a non-ASCII text.
+    pub(crate) fn push(&mut self, id: usize, text: &str) -> Option<u32> {
         if text.is_ascii() {
+            let entry = u32::try_from(self.starts.len()).ok()?;
             self.starts.push(self.text.len());
-            self.rows.push(id);
             let start = self.text.len();
             self.text.extend_from_slice(text.as_bytes());
             self.text[start..].make_ascii_lowercase();
             self.text.push(0);
-        } else if self.unicode_rows.last() != Some(&id) {
-            self.unicode_rows.push(id);
+            self.add_pair(id, entry);
+            Some(entry)
+        } else {
+            if self.unicode_rows.last() != Some(&id) {
+                self.unicode_rows.push(id);
+            }
+            None
         }
+    }
+
+    /// Record that row `id` has the distinct text `entry`.
+    fn add_pair(&mut self, id: usize, entry: u32) {
+        self.rows.push(id);
+        self.entries.push(entry);
     }
 
     /// Add to `out` the rows with a text containing `literal` (ASCII
     /// lowercase), and the rows with non-ASCII texts.
     fn rows_containing(&self, literal: &str, out: &mut Vec<usize>) {
         out.extend_from_slice(&self.unicode_rows);
-        let mut last_item = usize::MAX;
+        let mut hits = Vec::new();
         for at in memmem::find_iter(&self.text, literal.as_bytes()) {
-            let item = self.starts.partition_point(|&s| s <= at) - 1;
-            if item != last_item {
-                out.push(self.rows[item]);
-                last_item = item;
+            let entry = self.starts.partition_point(|&s| s <= at) - 1;
+            if hits.last() != Some(&entry) {
+                hits.push(entry);
+            }
+        }
+        if hits.is_empty() {
+            return;
+        }
+        if self.entries.len() == self.starts.len() {
+            // No text repeats: each entry is one pair, in row order.
+            let mut last_row = usize::MAX;
+            for entry in hits {
+                let row = self.rows[entry];
+                if row != last_row {
+                    out.push(row);
+                    last_row = row;
+                }
+            }
+            return;
+        }
+        let mut hit = vec![false; self.starts.len()];
+        for entry in hits {
+            hit[entry] = true;
+        }
+        let mut last_row = usize::MAX;
+        for (&row, &entry) in self.rows.iter().zip(&self.entries) {
+            if hit[entry as usize] && row != last_row {
+                out.push(row);
+                last_row = row;
             }
         }
     }
@@ -508,6 +574,26 @@ mod tests {
         let mut out = Vec::new();
         column.rows_containing("xwho", &mut out);
         assert_eq!(out, [3], "a literal never spans two values");
+        // Repeated texts are kept once and found in every row holding them.
+        let repeated: Vec<Json> = [
+            "C:\\A\\who.exe",
+            "b",
+            "c:\\a\\WHO.exe",
+            "C:\\A\\who.exe",
+            "b",
+        ]
+        .iter()
+        .map(|t| Json::String((*t).to_owned()))
+        .chain([serde_json::json!(["b", "C:\\A\\who.exe"])])
+        .collect();
+        let column = TextColumn::of_values(repeated.iter().map(Some));
+        assert_eq!(column.starts.len(), 3, "one entry per distinct text");
+        let mut out = Vec::new();
+        column.rows_containing("\\who.", &mut out);
+        assert_eq!(out, [0, 2, 3, 5]);
+        let mut out = Vec::new();
+        column.rows_containing("b", &mut out);
+        assert_eq!(out, [1, 4, 5]);
         // The raw text: `_raw`, or one built from the fields.
         let raw_texts: Vec<_> = rows.iter().map(fields::raw).collect();
         let column = TextColumn::from_texts(raw_texts.iter().map(AsRef::as_ref).enumerate());

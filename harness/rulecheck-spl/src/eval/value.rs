@@ -149,7 +149,13 @@ impl Value {
 /// the shortest exact digits.
 pub(crate) fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{n:.0}")
+        if n == 0.0 && n.is_sign_negative() {
+            return "-0".to_owned();
+        }
+        // Exact: integral and below 2^53. As `{n:.0}` formats it.
+        #[allow(clippy::cast_possible_truncation)]
+        let i = n as i64;
+        itoa::Buffer::new().format(i).to_owned()
     } else {
         format!("{n}")
     }
@@ -210,5 +216,36 @@ pub(crate) fn sort_order(a: &str, b: &str) -> Ordering {
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => a.cmp(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_number;
+
+    #[test]
+    fn numbers_format_as_rust_formats_them() {
+        for n in [
+            0.0,
+            -0.0,
+            1.0,
+            -7.0,
+            123_456.0,
+            999_999_999_999_999.0,
+            1e15,
+            -1e15,
+            2.5,
+            -0.125,
+            1e300,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            let want = if n.fract() == 0.0 && n.abs() < 1e15 {
+                format!("{n:.0}")
+            } else {
+                format!("{n}")
+            };
+            assert_eq!(format_number(n), want, "{n:?}");
+        }
     }
 }
