@@ -60,6 +60,12 @@ impl Glob {
         Glob { kind }
     }
 
+    /// Whether matching costs more than a comparison of two texts: a
+    /// wildcard inside the pattern.
+    pub(crate) fn is_costly(&self) -> bool {
+        matches!(self.kind, GlobKind::Parts { .. })
+    }
+
     /// Whether the pattern is `*` alone.
     pub(crate) fn is_any(&self) -> bool {
         matches!(self.kind, GlobKind::Any)

@@ -280,6 +280,7 @@ impl Pred {
                 Bound::Field {
                     pred: self,
                     column: reader(field),
+                    memo: self.is_costly().then(std::cell::RefCell::default),
                 }
             }
             Pred::Implied { field, inner } => Bound::Implied {
@@ -287,6 +288,17 @@ impl Pred {
                 inner: Box::new(inner.bind_with(reader)),
             },
             Pred::All | Pred::Term { .. } | Pred::Time { .. } => Bound::Other(self),
+        }
+    }
+
+    /// Whether testing a value costs more than looking its text up in a
+    /// hash map: a pattern with a wildcard inside, or a list of several
+    /// patterns.
+    fn is_costly(&self) -> bool {
+        match self {
+            Pred::Match { glob, .. } => glob.is_costly(),
+            Pred::In { globs, .. } => globs.len() > 2 || globs.iter().any(Glob::is_costly),
+            _ => false,
         }
     }
 
@@ -365,7 +377,13 @@ pub(crate) enum Bound<'p> {
     /// The negation.
     Not(Box<Bound<'p>>),
     /// A field comparison and where each row holds its field.
-    Field { pred: &'p Pred, column: Reader<'p> },
+    Field {
+        pred: &'p Pred,
+        column: Reader<'p>,
+        /// For a costly comparison ([`Pred::is_costly`]), its result on
+        /// each string value tested so far: values repeat across rows.
+        memo: Option<std::cell::RefCell<Memo>>,
+    },
     /// [`Pred::Implied`].
     Implied {
         column: Reader<'p>,
@@ -373,6 +391,30 @@ pub(crate) enum Bound<'p> {
     },
     /// An expression that reads no single field.
     Other(&'p Pred),
+}
+
+/// A comparison's results by the string value each was tested on.
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    known: foldhash::HashMap<Box<str>, bool>,
+    /// Set when values seldom repeat: remembering them costs more than
+    /// it saves, and the comparison is made on every row.
+    off: bool,
+}
+
+impl Memo {
+    /// How many distinct values are remembered at most.
+    const CAPACITY: usize = 1024;
+
+    /// Remember the result on `text`.
+    fn learn(&mut self, text: &str, holds: bool) {
+        if self.known.len() >= Self::CAPACITY {
+            self.off = true;
+            self.known = foldhash::HashMap::default();
+            return;
+        }
+        self.known.insert(text.into(), holds);
+    }
 }
 
 /// How a [`Bound`] reads a field of row `id`.
@@ -409,7 +451,20 @@ impl Bound<'_> {
             Bound::And(parts) => parts.iter().all(|p| p.eval(row, id, raw)),
             Bound::Or(parts) => parts.iter().any(|p| p.eval(row, id, raw)),
             Bound::Not(inner) => !inner.eval(row, id, raw),
-            Bound::Field { pred, column } => pred.holds_for(column.get(row, id)),
+            Bound::Field { pred, column, memo } => {
+                let value = column.get(row, id);
+                match (memo, value) {
+                    (Some(memo), Some(Json::String(text))) if !memo.borrow().off => {
+                        if let Some(&known) = memo.borrow().known.get(text.as_str()) {
+                            return known;
+                        }
+                        let holds = pred.holds_for(value);
+                        memo.borrow_mut().learn(text, holds);
+                        holds
+                    }
+                    _ => pred.holds_for(value),
+                }
+            }
             Bound::Implied { column, inner } => {
                 column.get(row, id).is_none() || inner.eval(row, id, raw)
             }
@@ -466,6 +521,49 @@ pub(crate) mod tests {
             "(a=x1 OR a=x3) NOT b.c=5",
         ] {
             let pred = compiled(text);
+            let bound = pred.bind(batch.event_slots());
+            for (id, event) in events.iter().enumerate() {
+                assert_eq!(
+                    bound.eval(event, id, &mut None),
+                    pred.eval(event, &mut None),
+                    "{text} on event {id}"
+                );
+            }
+        }
+    }
+    #[test]
+    fn costly_comparisons_remember_repeated_values() {
+        // Repeated values, values in other case, a multivalue, a number,
+        // and more distinct values than the memo keeps.
+        let mut values: Vec<serde_json::Value> = Vec::new();
+        for i in 0..3000 {
+            values.push(match i % 7 {
+                0 => serde_json::json!("C:\\Users\\a\\x.exe"),
+                1 => serde_json::json!("c:\\users\\A\\X.EXE"),
+                2 => serde_json::json!(["C:\\Windows\\y.exe", "C:\\Temp\\z.exe"]),
+                3 => serde_json::json!(17),
+                4 => serde_json::json!(format!("C:\\Temp\\{i}.exe")),
+                5 => serde_json::json!(format!("D:\\{i}\\w.dll")),
+                _ => serde_json::json!(null),
+            });
+        }
+        let events: Vec<Event> = values
+            .into_iter()
+            .map(|v| serde_json::from_value(serde_json::json!({ "p": v })).unwrap_or_default())
+            .collect();
+        let batch = Batch::new(&events);
+        for text in [
+            r#"p="*\\Users\\*""#,
+            r#"p IN ("*\\temp\\*", "*.dll", "x", "*1*")"#,
+            r#"NOT p IN ("a", "b", "c")"#,
+            r#"p!="*\\Temp\\*""#,
+        ] {
+            let pred = compiled(text);
+            let costly = match &pred {
+                Pred::Not(inner) => inner.is_costly(),
+                other => other.is_costly(),
+            };
+            assert!(costly, "{text}");
             let bound = pred.bind(batch.event_slots());
             for (id, event) in events.iter().enumerate() {
                 assert_eq!(
