@@ -579,10 +579,12 @@ mod tests {
                 "_time": "1970-01-01T00:01:40Z"}),
             // The same image as the first event (its computed fields are
             // computed once), then an image that is not a string.
+            // Times in the later time fields (`_time` null or missing).
             serde_json::json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
-                "Image": "C:\\w\\a.exe", "ParentImage": "C:\\p.exe", "IntegrityLevel": "High"}),
+                "Image": "C:\\w\\a.exe", "ParentImage": "C:\\p.exe", "IntegrityLevel": "High",
+                "_time": null, "@timestamp": "150"}),
             serde_json::json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
-                "Image": 5, "IntegrityLevel": null}),
+                "Image": 5, "IntegrityLevel": null, "TimeCreated": "1970-01-01T00:03:20Z"}),
         ]
         .into_iter()
         .map(|v| serde_json::from_value(v).unwrap())

@@ -397,6 +397,8 @@ pub(crate) enum Bound<'p> {
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
     known: foldhash::HashMap<Box<str>, bool>,
+    /// How many tests were answered from the memo.
+    hits: usize,
     /// Set when values seldom repeat: remembering them costs more than
     /// it saves, and the comparison is made on every row.
     off: bool,
@@ -406,9 +408,19 @@ impl Memo {
     /// How many distinct values are remembered at most.
     const CAPACITY: usize = 1024;
 
+    /// After this many distinct values, a memo whose values repeated
+    /// less often than they were new turns itself off.
+    const TRIAL: usize = 256;
+
+    /// Note a value found in the memo.
+    fn hit(&mut self) {
+        self.hits += 1;
+    }
+
     /// Remember the result on `text`.
     fn learn(&mut self, text: &str, holds: bool) {
-        if self.known.len() >= Self::CAPACITY {
+        let len = self.known.len();
+        if len >= Self::CAPACITY || (len >= Self::TRIAL && self.hits < len) {
             self.off = true;
             self.known = foldhash::HashMap::default();
             return;
@@ -455,7 +467,9 @@ impl Bound<'_> {
                 let value = column.get(row, id);
                 match (memo, value) {
                     (Some(memo), Some(Json::String(text))) if !memo.borrow().off => {
-                        if let Some(&known) = memo.borrow().known.get(text.as_str()) {
+                        let known = memo.borrow().known.get(text.as_str()).copied();
+                        if let Some(known) = known {
+                            memo.borrow_mut().hit();
                             return known;
                         }
                         let holds = pred.holds_for(value);

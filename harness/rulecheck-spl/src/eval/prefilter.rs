@@ -195,16 +195,26 @@ pub(crate) struct TextColumn {
 impl TextColumn {
     /// The column of each row's value (`None` for a row without one).
     pub(crate) fn of_values<'r>(values: impl Iterator<Item = Option<&'r Json>>) -> Self {
+        /// After this many distinct texts, texts that seldom repeat stop
+        /// being looked up: hashing them costs more than keeping each.
+        const TRIAL: usize = 512;
         let mut column = TextColumn::default();
         // The entry of each string seen, by its text as the event has it
         // (texts differing in case get separate entries).
         let mut known: foldhash::HashMap<&'r str, u32> = foldhash::HashMap::default();
+        let (mut repeats, mut dedupe) = (0, true);
         let mut add = |column: &mut TextColumn, id: usize, json: &'r Json| match json {
-            Json::String(text) => match known.get(text.as_str()) {
-                Some(&entry) => column.add_pair(id, entry),
+            Json::String(text) if dedupe => match known.get(text.as_str()) {
+                Some(&entry) => {
+                    repeats += 1;
+                    column.add_pair(id, entry);
+                }
                 None => {
                     if let Some(entry) = column.push(id, text) {
                         known.insert(text, entry);
+                        if known.len() == TRIAL && repeats < TRIAL {
+                            dedupe = false;
+                        }
                     }
                 }
             },
@@ -594,6 +604,25 @@ mod tests {
         let mut out = Vec::new();
         column.rows_containing("b", &mut out);
         assert_eq!(out, [1, 4, 5]);
+        // Texts that seldom repeat stop being looked up; rows are found
+        // all the same.
+        let many: Vec<Json> = (0..2000)
+            .map(|i| {
+                Json::String(if i % 3 == 0 {
+                    "same".to_owned()
+                } else {
+                    format!("t{i}")
+                })
+            })
+            .collect();
+        let column = TextColumn::of_values(many.iter().map(Some));
+        assert!(column.starts.len() > 1400, "no longer deduplicated");
+        let mut out = Vec::new();
+        column.rows_containing("same", &mut out);
+        assert_eq!(out, (0..2000).step_by(3).collect::<Vec<_>>());
+        let mut out = Vec::new();
+        column.rows_containing("t1999", &mut out);
+        assert_eq!(out, [1999]);
         // The raw text: `_raw`, or one built from the fields.
         let raw_texts: Vec<_> = rows.iter().map(fields::raw).collect();
         let column = TextColumn::from_texts(raw_texts.iter().map(AsRef::as_ref).enumerate());
