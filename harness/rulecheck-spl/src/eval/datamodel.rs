@@ -629,6 +629,64 @@ mod tests {
     }
 
     #[test]
+    fn indexes_of_shared_values_are_those_of_the_values() {
+        // Computed fields of events with the same image share their value.
+        let models = DataModels::builtin();
+        let events: Vec<Event> = [
+            "C:\\w\\A.exe",
+            "C:\\v\\a.exe",
+            "C:\\w\\A.exe",
+            "C:\\w\\A.exe",
+        ]
+        .iter()
+        .map(|image| {
+            serde_json::from_value(serde_json::json!({"EventID": 1,
+                    "Channel": "Microsoft-Windows-Sysmon/Operational", "Image": image,
+                    "Computer": "h", "ProcessId": 7}))
+            .unwrap()
+        })
+        .collect();
+        let batch = Batch::new(&events);
+        for field in [
+            "Processes.process_name",
+            "Processes.process_path",
+            "Processes.dest",
+            "Processes.process_id",
+        ] {
+            let column = batch.view_column(&models, "Endpoint", "Processes", field);
+            if field == "Processes.process_name" {
+                assert_eq!(column.shares(), 2, "one value per distinct image");
+            }
+            let values: Vec<Option<&Json>> = (0..events.len()).map(|id| column.get(id)).collect();
+            let index = batch.index(&models, "Endpoint", "Processes", field);
+            let want = index_values(values.iter().copied());
+            for text in ["a.exe", "c:\\w\\a.exe", "c:\\v\\a.exe", "h", "7"] {
+                assert_eq!(index.get(text), want.get(text), "{field} {text}");
+            }
+            assert_eq!(index.missing(), want.missing(), "{field}");
+            let keys = batch.key_column(&models, "Endpoint", "Processes", field);
+            let want = KeyColumn::build(values.iter().map(|v| v.map(Cow::Borrowed)));
+            for id in 0..events.len() {
+                assert_eq!(
+                    keys.text(keys.code(id)),
+                    want.text(want.code(id)),
+                    "{field} {id}"
+                );
+                assert_eq!(keys.is_number(id), want.is_number(id), "{field} {id}");
+            }
+            let texts = batch.text_column(&models, "Endpoint", "Processes", field);
+            let want = TextColumn::of_values(values.iter().copied());
+            for literal in ["a.exe", "\\w\\", "h", "7", "zz"] {
+                assert_eq!(
+                    texts.rows_with(literal),
+                    want.rows_with(literal),
+                    "{field} {literal}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn builtin_definitions_load() {
         let loaded = DataModels::from_toml(BUILTIN_MODELS, BUILTIN_NORMALIZATION);
         assert!(loaded.is_ok(), "{:#?}", loaded.err());
@@ -810,14 +868,25 @@ type IndexMap = foldhash::HashMap<(String, String, String), std::rc::Rc<RowIndex
 /// without a value (missing or null).
 #[derive(Debug, Default)]
 pub(crate) struct RowIndex {
-    by_text: foldhash::HashMap<String, Vec<usize>>,
+    /// The place in `rows` of each lowercase text.
+    by_text: foldhash::HashMap<String, usize>,
+    /// The rows of each text, ascending.
+    rows: Vec<Vec<usize>>,
     missing: Vec<usize>,
 }
 
 impl RowIndex {
     /// The rows with a value whose lowercase text is `text`, ascending.
     pub(crate) fn get(&self, text: &str) -> Option<&Vec<usize>> {
-        self.by_text.get(text)
+        self.by_text.get(text).map(|&at| &self.rows[at])
+    }
+
+    /// Add row `id` to the rows of text `at` (rows in ascending order).
+    fn add(&mut self, at: usize, id: usize) {
+        let ids = &mut self.rows[at];
+        if ids.last() != Some(&id) {
+            ids.push(id);
+        }
     }
 
     /// The rows without a value, ascending.
@@ -913,7 +982,8 @@ impl<'e> Batch<'e> {
     ) -> std::rc::Rc<RowIndex> {
         let key = (model.to_owned(), root.to_owned(), field.to_owned());
         cached(&self.indexes, key, || {
-            self.view_values(models, model, root, field, |values| index_values(values))
+            let column = self.view_column(models, model, root, field);
+            index_shared_values(column.shared_values(), column.shares())
         })
     }
 
@@ -928,9 +998,8 @@ impl<'e> Batch<'e> {
     ) -> std::rc::Rc<TextColumn> {
         let key = (model.to_owned(), root.to_owned(), field.to_owned());
         cached(&self.texts, key, || {
-            self.view_values(models, model, root, field, |values| {
-                TextColumn::of_values(values)
-            })
+            let column = self.view_column(models, model, root, field);
+            TextColumn::of_shared_values(column.shared_values(), column.shares())
         })
     }
 
@@ -945,9 +1014,8 @@ impl<'e> Batch<'e> {
     ) -> std::rc::Rc<KeyColumn> {
         let key = (model.to_owned(), root.to_owned(), field.to_owned());
         cached(&self.keys, key, || {
-            self.view_values(models, model, root, field, |values| {
-                KeyColumn::build(values.map(|v| v.map(Cow::Borrowed)))
-            })
+            let column = self.view_column(models, model, root, field);
+            KeyColumn::build_shared(column.shared_values(), column.shares())
         })
     }
 
@@ -960,20 +1028,6 @@ impl<'e> Batch<'e> {
     /// The [`FieldSlots`] of the events, built once per batch.
     pub(crate) fn event_slots(&self) -> &FieldSlots {
         self.slots.get_or_init(|| FieldSlots::new(self.events))
-    }
-
-    /// The value of `field` in each row of the view of `model`'s root
-    /// dataset `root`, read by `read`.
-    fn view_values<T>(
-        &self,
-        models: &DataModels,
-        model: &str,
-        root: &str,
-        field: &str,
-        read: impl FnOnce(&mut dyn Iterator<Item = Option<&Json>>) -> T,
-    ) -> T {
-        let column = self.view_column(models, model, root, field);
-        read(&mut column.values())
     }
 
     /// The raw text of event `id` ([`fields::raw`]), built once per batch.
@@ -1039,14 +1093,30 @@ fn cached<K: std::hash::Hash + Eq, T>(
 /// The rows by the lowercase text of each value (`None` for a row without
 /// one).
 fn index_values<'r>(values: impl Iterator<Item = Option<&'r Json>>) -> RowIndex {
+    index_shared_values(values.map(|v| (v, None)), 0)
+}
+
+/// [`index_values`] of values some of which are shared: rows whose share
+/// (a number below `shares`) is the same have the same value, whose text
+/// is looked up once.
+fn index_shared_values<'r>(
+    values: impl Iterator<Item = (Option<&'r Json>, Option<usize>)>,
+    shares: usize,
+) -> RowIndex {
     let mut out = RowIndex::default();
-    let index = &mut out.by_text;
     let mut lower = String::new();
-    for (id, json) in values.enumerate() {
+    // The text of each share whose value is one string.
+    let mut known: Vec<Option<usize>> = vec![None; shares];
+    for (id, (json, share)) in values.enumerate() {
         let Some(json) = json else {
             out.missing.push(id);
             continue;
         };
+        if let Some(&Some(at)) = share.and_then(|s| known.get(s)) {
+            out.add(at, id);
+            continue;
+        }
+        let mut last = None;
         super::fields::any_text(json, &mut |s| {
             // Lowercased into one buffer: a new String only for a new text.
             lower.clear();
@@ -1056,18 +1126,20 @@ fn index_values<'r>(values: impl Iterator<Item = Option<&'r Json>>) -> RowIndex 
             } else {
                 lower.push_str(&s.to_lowercase());
             }
-            match index.get_mut(lower.as_str()) {
-                Some(ids) => {
-                    if ids.last() != Some(&id) {
-                        ids.push(id);
-                    }
-                }
-                None => {
-                    index.insert(lower.clone(), vec![id]);
-                }
-            }
+            let at = if let Some(&at) = out.by_text.get(lower.as_str()) {
+                at
+            } else {
+                out.by_text.insert(lower.clone(), out.rows.len());
+                out.rows.push(Vec::new());
+                out.rows.len() - 1
+            };
+            out.add(at, id);
+            last = Some(at);
             false
         });
+        if let (Json::String(_), Some(slot)) = (json, share.and_then(|s| known.get_mut(s))) {
+            *slot = last;
+        }
     }
     out
 }

@@ -42,32 +42,62 @@ impl KeyColumn {
         let mut column = KeyColumn::default();
         let mut texts = Vec::new();
         for value in rows {
-            column
-                .numbers
-                .push(value.as_deref().is_some_and(Json::is_number));
-            let code = match value {
-                None => MISSING,
-                Some(value) => {
-                    texts.clear();
-                    stats::value_texts(value, &mut texts);
-                    match texts.as_slice() {
-                        [text] => {
-                            if let Some(&code) = column.known.get(text.as_ref()) {
-                                code
-                            } else {
-                                column.texts.push(text.clone().into_owned());
-                                let code = u32::try_from(column.texts.len()).unwrap_or(IRREGULAR);
-                                column.known.insert(text.clone().into_owned(), code);
-                                code
-                            }
-                        }
-                        _ => IRREGULAR,
-                    }
-                }
-            };
-            column.codes.push(code);
+            column.push(value, &mut texts);
         }
         column
+    }
+
+    /// [`KeyColumn::build`] of values some of which are shared: rows
+    /// whose share (a number below `shares`) is the same have the same
+    /// value, whose code is found once.
+    pub(crate) fn build_shared<'r>(
+        rows: impl Iterator<Item = (Option<&'r Json>, Option<usize>)>,
+        shares: usize,
+    ) -> KeyColumn {
+        let mut column = KeyColumn::default();
+        let mut texts = Vec::new();
+        let mut codes: Vec<Option<u32>> = vec![None; shares];
+        for (value, share) in rows {
+            let known = share.and_then(|s| codes.get(s).copied().flatten());
+            if let Some(code) = known {
+                column.numbers.push(value.is_some_and(Json::is_number));
+                column.codes.push(code);
+            } else {
+                let code = column.push(value.map(Cow::Borrowed), &mut texts);
+                if let Some(slot) = share.and_then(|s| codes.get_mut(s)) {
+                    *slot = Some(code);
+                }
+            }
+        }
+        column
+    }
+
+    /// Add a row with `value` (`texts` is a buffer); its code.
+    fn push<'r>(&mut self, value: Option<Cow<'r, Json>>, texts: &mut Vec<Cow<'r, str>>) -> u32 {
+        self.numbers
+            .push(value.as_deref().is_some_and(Json::is_number));
+        let code = match value {
+            None => MISSING,
+            Some(value) => {
+                texts.clear();
+                stats::value_texts(value, texts);
+                match texts.as_slice() {
+                    [text] => {
+                        if let Some(&code) = self.known.get(text.as_ref()) {
+                            code
+                        } else {
+                            self.texts.push(text.clone().into_owned());
+                            let code = u32::try_from(self.texts.len()).unwrap_or(IRREGULAR);
+                            self.known.insert(text.clone().into_owned(), code);
+                            code
+                        }
+                    }
+                    _ => IRREGULAR,
+                }
+            }
+        };
+        self.codes.push(code);
+        code
     }
 
     /// The code of row `id`.

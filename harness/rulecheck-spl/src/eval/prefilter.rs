@@ -195,6 +195,16 @@ pub(crate) struct TextColumn {
 impl TextColumn {
     /// The column of each row's value (`None` for a row without one).
     pub(crate) fn of_values<'r>(values: impl Iterator<Item = Option<&'r Json>>) -> Self {
+        Self::of_shared_values(values.map(|v| (v, None)), 0)
+    }
+
+    /// [`TextColumn::of_values`] of values some of which are shared: rows
+    /// whose share (a number below `shares`) is the same have the same
+    /// value, whose text is looked up once.
+    pub(crate) fn of_shared_values<'r>(
+        values: impl Iterator<Item = (Option<&'r Json>, Option<usize>)>,
+        shares: usize,
+    ) -> Self {
         /// After this many distinct texts, texts that seldom repeat stop
         /// being looked up: hashing them costs more than keeping each.
         const TRIAL: usize = 512;
@@ -225,7 +235,13 @@ impl TextColumn {
                 });
             }
         };
-        for (id, json) in values.enumerate() {
+        // The entry of each share whose value is one ASCII string.
+        let mut entries: Vec<Option<u32>> = vec![None; shares];
+        for (id, (json, share)) in values.enumerate() {
+            if let Some(&Some(entry)) = share.and_then(|s| entries.get(s)) {
+                column.add_pair(id, entry);
+                continue;
+            }
             match json {
                 None => {}
                 Some(Json::Array(items)) => {
@@ -233,7 +249,16 @@ impl TextColumn {
                         add(&mut column, id, item);
                     }
                 }
-                Some(json) => add(&mut column, id, json),
+                Some(json) => {
+                    let pairs = column.entries.len();
+                    add(&mut column, id, json);
+                    if let (Json::String(_), Some(slot)) =
+                        (json, share.and_then(|s| entries.get_mut(s)))
+                        && column.entries.len() == pairs + 1
+                    {
+                        *slot = column.entries.last().copied();
+                    }
+                }
             }
         }
         column
@@ -273,6 +298,14 @@ impl TextColumn {
     fn add_pair(&mut self, id: usize, entry: u32) {
         self.rows.push(id);
         self.entries.push(entry);
+    }
+
+    /// The rows [`TextColumn::rows_containing`] gives, in order.
+    #[cfg(test)]
+    pub(crate) fn rows_with(&self, literal: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.rows_containing(literal, &mut out);
+        out
     }
 
     /// Add to `out` the rows with a text containing `literal` (ASCII

@@ -155,6 +155,12 @@ impl<'e> ViewTable<'e> {
         // and the rows with that text share the result.
         let mut memos: Vec<Option<Memo<'_, 'e>>> =
             reads.iter().map(|read| Memo::of(read, slots)).collect();
+        // A copied column's computed values stay shared: each is copied
+        // once, at its first row.
+        let mut shared_copies: Vec<Vec<Option<Cell<'e>>>> = copied
+            .iter()
+            .map(|from| vec![None; from.as_ref().map_or(0, |c| c.owned.len())])
+            .collect();
         for (id, (&kind, event)) in self.kinds.iter().zip(self.events).enumerate() {
             let cell = match kind {
                 OUTSIDE => Cell::Missing,
@@ -167,11 +173,12 @@ impl<'e> ViewTable<'e> {
                         column.cells.push(cell);
                         continue;
                     }
-                    let read = match &copied[position] {
-                        Some(from) => from.cell_json(id),
-                        None => reads[position].read(event, id, &env),
-                    };
-                    match read {
+                    if let Some(from) = &copied[position] {
+                        let cell = column.copy_cell(from, id, &mut shared_copies[position]);
+                        column.cells.push(cell);
+                        continue;
+                    }
+                    match reads[position].read(event, id, &env) {
                         None => Cell::Missing,
                         Some(Cow::Borrowed(json)) => Cell::Event(json),
                         Some(Cow::Owned(json)) => column.own(json),
@@ -299,8 +306,9 @@ impl<'s> FieldRead<'s> {
 /// text: the expression's value depends on nothing else.
 struct Memo<'s, 'e> {
     expr: &'s CExpr,
-    /// Where the events hold the field the expression reads.
-    input: super::datamodel::SlotColumn<'s>,
+    /// Where the events hold the field the expression reads (`None`
+    /// for an expression that reads no field: one value for every row).
+    input: Option<super::datamodel::SlotColumn<'s>>,
     /// The cell of the value computed for each text of the field.
     by_text: foldhash::HashMap<&'e str, Cell<'e>>,
     /// The cell of the value computed for an event without the field.
@@ -308,7 +316,8 @@ struct Memo<'s, 'e> {
 }
 
 impl<'s, 'e> Memo<'s, 'e> {
-    /// The memo of a computed field whose expression reads one field.
+    /// The memo of a computed field whose expression reads one field or
+    /// none.
     fn of(read: &FieldRead<'s>, slots: &'s FieldSlots) -> Option<Memo<'s, 'e>> {
         let FieldRead::Computed(expr) = read else {
             return None;
@@ -316,12 +325,14 @@ impl<'s, 'e> Memo<'s, 'e> {
         let mut names: Vec<&'s str> = Vec::new();
         expr.for_each_field(&mut |name| names.push(name));
         names.dedup();
-        let [name] = names.as_slice() else {
-            return None;
+        let input = match names.as_slice() {
+            [] => None,
+            [name] => Some(slots.column(name)),
+            _ => return None,
         };
         Some(Memo {
             expr,
-            input: slots.column(name),
+            input,
             by_text: foldhash::HashMap::default(),
             without: None,
         })
@@ -341,7 +352,7 @@ impl<'s, 'e> Memo<'s, 'e> {
             Some(json) => column.own(json),
             None => Cell::Missing,
         };
-        match self.input.get(event, id) {
+        match self.input.and_then(|input| input.get(event, id)) {
             None => Some(*self.without.get_or_insert_with(|| compute(column))),
             Some(Json::String(text)) => Some(
                 *self
@@ -378,6 +389,33 @@ impl<'e> ViewColumn<'e> {
         Cell::Owned(self.owned.len() - 1)
     }
 
+    /// The cell of row `id` of `from`, copied into this column: a value
+    /// `from` computed is copied once, and `copied` (by its place in
+    /// `from`) keeps the cell of each copy made.
+    fn copy_cell(
+        &mut self,
+        from: &ViewColumn<'e>,
+        id: usize,
+        copied: &mut [Option<Cell<'e>>],
+    ) -> Cell<'e> {
+        let cell = from.cells.get(id).copied().unwrap_or(Cell::Missing);
+        let Cell::Owned(at) = cell else {
+            return cell;
+        };
+        if let Some(cell) = copied.get(at).copied().flatten() {
+            return cell;
+        }
+        let cell = from
+            .owned
+            .get(at)
+            .cloned()
+            .map_or(Cell::Missing, |json| self.own(json));
+        if let Some(slot) = copied.get_mut(at) {
+            *slot = Some(cell);
+        }
+        cell
+    }
+
     /// The value of row `id` (`None` when the row lacks it or is null).
     pub(crate) fn get(&self, id: usize) -> Option<&Json> {
         match self.cells.get(id)? {
@@ -387,17 +425,19 @@ impl<'e> ViewColumn<'e> {
         }
     }
 
-    /// The value of row `id`, borrowed from its event where it is there.
-    fn cell_json(&self, id: usize) -> Option<Cow<'e, Json>> {
-        match self.cells.get(id)? {
-            Cell::Missing => None,
-            Cell::Event(json) => Some(Cow::Borrowed(json)),
-            Cell::Owned(position) => self.owned.get(*position).cloned().map(Cow::Owned),
-        }
+    /// The value of each row, with its share where the column computed it:
+    /// rows with the same share (a number below [`ViewColumn::shares`])
+    /// have the same value.
+    pub(crate) fn shared_values(&self) -> impl Iterator<Item = (Option<&Json>, Option<usize>)> {
+        self.cells.iter().map(|cell| match cell {
+            Cell::Missing => (None, None),
+            Cell::Event(json) => (Some(*json), None),
+            Cell::Owned(position) => (self.owned.get(*position), Some(*position)),
+        })
     }
 
-    /// The value of every row, in order.
-    pub(crate) fn values(&self) -> impl Iterator<Item = Option<&Json>> {
-        (0..self.cells.len()).map(|id| self.get(id))
+    /// How many shares [`ViewColumn::shared_values`] gives at most.
+    pub(crate) fn shares(&self) -> usize {
+        self.owned.len()
     }
 }
