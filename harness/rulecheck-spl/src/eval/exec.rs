@@ -1387,6 +1387,8 @@ struct Renamer<'p> {
     names: Vec<String>,
     targets: Vec<Option<String>>,
     simple: bool,
+    /// A buffer for the renamed fields of a row.
+    renamed: Vec<(String, Json)>,
 }
 
 impl<'p> Renamer<'p> {
@@ -1397,6 +1399,7 @@ impl<'p> Renamer<'p> {
             names: Vec::new(),
             targets: Vec::new(),
             simple: false,
+            renamed: Vec::new(),
         }
     }
 
@@ -1428,16 +1431,22 @@ impl<'p> Renamer<'p> {
         if self.simple {
             let old = std::mem::take(row);
             row.reserve(old.len());
-            let mut renamed = Vec::new();
-            for ((name, value), target) in old.into_iter().zip(&self.targets) {
+            let mut renamed = std::mem::take(&mut self.renamed);
+            for ((mut name, value), target) in old.into_iter().zip(&self.targets) {
                 match target {
-                    Some(target) => renamed.push((target.clone(), value)),
+                    Some(target) => {
+                        // The old name's buffer takes the new name.
+                        name.clear();
+                        name.push_str(target);
+                        renamed.push((name, value));
+                    }
                     None => {
                         row.insert(name, value);
                     }
                 }
             }
-            row.extend(renamed);
+            row.extend(renamed.drain(..));
+            self.renamed = renamed;
             return;
         }
         for (name, target) in self.names.iter().zip(&self.targets) {

@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use super::diag::unsupported;
 use super::expr::{self, CExpr, ExprEnv};
 use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
-use super::value::{Event, Value, format_number, json_number, parse_number};
+use super::value::{Event, EventHasher, Value, format_number, json_number, parse_number};
 use crate::ast::{AggArg, Aggregation};
 
 /// An aggregation function.
@@ -311,7 +311,8 @@ pub(crate) fn key_fields_with(
     key: &[Cow<'_, str>],
     numeric: impl Fn(&str) -> bool,
 ) -> Event {
-    let mut out = Event::default();
+    // Room for the aggregates a group's row gets next.
+    let mut out = Event::with_capacity_and_hasher(by.len() + 8, EventHasher::default());
     for (field, text) in by.iter().zip(key) {
         let numeric = numeric(field);
         let value = match numeric.then(|| parse_number(text)).flatten() {
