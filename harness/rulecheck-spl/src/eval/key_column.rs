@@ -78,25 +78,29 @@ impl KeyColumn {
             .push(value.as_deref().is_some_and(Json::is_number));
         let code = match value {
             None => MISSING,
+            // One string: its own text (as `stats::value_texts` reads it).
+            Some(Cow::Borrowed(Json::String(text))) => self.code_for(text),
             Some(value) => {
                 texts.clear();
                 stats::value_texts(value, texts);
                 match texts.as_slice() {
-                    [text] => {
-                        if let Some(&code) = self.known.get(text.as_ref()) {
-                            code
-                        } else {
-                            self.texts.push(text.clone().into_owned());
-                            let code = u32::try_from(self.texts.len()).unwrap_or(IRREGULAR);
-                            self.known.insert(text.clone().into_owned(), code);
-                            code
-                        }
-                    }
+                    [text] => self.code_for(text),
                     _ => IRREGULAR,
                 }
             }
         };
         self.codes.push(code);
+        code
+    }
+
+    /// The code of `text`, given a new code when no row had it yet.
+    fn code_for(&mut self, text: &str) -> u32 {
+        if let Some(&code) = self.known.get(text) {
+            return code;
+        }
+        self.texts.push(text.to_owned());
+        let code = u32::try_from(self.texts.len()).unwrap_or(IRREGULAR);
+        self.known.insert(text.to_owned(), code);
         code
     }
 

@@ -173,12 +173,14 @@ fn find(hay: &str, needle: &str, case: bool) -> Option<usize> {
 
 fn eq(a: &str, b: &str, case: bool) -> bool {
     if case {
-        a == b
-    } else if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.to_lowercase() == b.to_lowercase()
+        return a == b;
     }
+    // Equal but for ASCII case: equal lowercased.
+    if a.len() == b.len() && a.eq_ignore_ascii_case(b) {
+        return true;
+    }
+    // Otherwise only Unicode case folding can make them equal.
+    !(a.is_ascii() && b.is_ascii()) && a.to_lowercase() == b.to_lowercase()
 }
 
 /// A bare search term or quoted phrase matched against the raw text.
@@ -450,6 +452,26 @@ fn translate_replacement(replacement: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equality_ignores_case_as_lowercasing_does() {
+        for (a, b) in [
+            ("Cmd.EXE", "cmd.exe"),
+            ("cmd.exe", "cmd.ex"),
+            ("\u{212A}elvin", "kelvin"),
+            ("ÄRGER", "ärger"),
+            ("ärger", "arger"),
+            ("", ""),
+            ("a", ""),
+        ] {
+            assert_eq!(
+                eq(a, b, false),
+                a.to_lowercase() == b.to_lowercase(),
+                "{a} {b}"
+            );
+            assert_eq!(eq(a, b, true), a == b, "{a} {b}");
+        }
+    }
 
     #[test]
     fn glob_kinds() {
