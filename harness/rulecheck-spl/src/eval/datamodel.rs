@@ -629,6 +629,39 @@ mod tests {
     }
 
     #[test]
+    fn indexes_find_every_row_of_each_lowercase_text() {
+        // Repeated strings in other case, numbers, multivalues, nulls, and
+        // more distinct strings than are remembered.
+        let values: Vec<Json> = (0..3000)
+            .map(|i| match i % 6 {
+                0 => serde_json::json!("Same"),
+                1 => serde_json::json!("SAME"),
+                2 => serde_json::json!(format!("U{i}")),
+                3 => serde_json::json!(i % 5),
+                4 => serde_json::json!(["same", format!("u{i}")]),
+                _ => Json::Null,
+            })
+            .collect();
+        let index = index_values(values.iter().map(Some));
+        let mut want: std::collections::BTreeMap<String, Vec<usize>> =
+            std::collections::BTreeMap::default();
+        for (id, value) in values.iter().enumerate() {
+            fields::any_text(value, &mut |s| {
+                let rows = want.entry(s.to_lowercase()).or_default();
+                if rows.last() != Some(&id) {
+                    rows.push(id);
+                }
+                false
+            });
+        }
+        assert!(index.missing().is_empty());
+        for (text, rows) in &want {
+            assert_eq!(index.get(text), Some(rows), "{text}");
+        }
+        assert_eq!(index.get("nope"), None);
+    }
+
+    #[test]
     fn indexes_of_shared_values_are_those_of_the_values() {
         // Computed fields of events with the same image share their value.
         let models = DataModels::builtin();
@@ -1107,12 +1140,26 @@ fn index_shared_values<'r>(
     let mut lower = String::new();
     // The text of each share whose value is one string.
     let mut known: Vec<Option<usize>> = vec![None; shares];
+    // The text of each string seen, by the string as the row has it: a
+    // string seen before is neither copied nor lowercased again.
+    let mut strings: foldhash::HashMap<&'r str, usize> = foldhash::HashMap::default();
+    // Strings that seldom repeat stop being remembered (as in
+    // `TextColumn::of_shared_values`).
+    let (mut repeats, mut remember) = (0, true);
     for (id, (json, share)) in values.enumerate() {
         let Some(json) = json else {
             out.missing.push(id);
             continue;
         };
         if let Some(&Some(at)) = share.and_then(|s| known.get(s)) {
+            out.add(at, id);
+            continue;
+        }
+        if let Json::String(text) = json
+            && remember
+            && let Some(&at) = strings.get(text.as_str())
+        {
+            repeats += 1;
             out.add(at, id);
             continue;
         }
@@ -1137,8 +1184,16 @@ fn index_shared_values<'r>(
             last = Some(at);
             false
         });
-        if let (Json::String(_), Some(slot)) = (json, share.and_then(|s| known.get_mut(s))) {
-            *slot = last;
+        if let (Json::String(text), Some(at)) = (json, last) {
+            if remember {
+                strings.insert(text, at);
+                if strings.len() == 512 && repeats < 512 {
+                    remember = false;
+                }
+            }
+            if let Some(slot) = share.and_then(|s| known.get_mut(s)) {
+                *slot = Some(at);
+            }
         }
     }
     out
