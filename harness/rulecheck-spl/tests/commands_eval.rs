@@ -972,8 +972,20 @@ fn from_datamodel_reads_normalized_and_data_model_form_events() {
         [json!("whoami.exe"), json!("calc.exe")]
     );
     assert_eq!(col(&rows, "Processes.dest"), [json!("ws1"), json!("h2")]);
-    // A dataset without an event: no rows.
+    // A dataset without an event: no rows, and `tstats` without `by`
+    // counts none (with a prefilter or without).
     let rows = run("| from datamodel=Web.Web | table Web.url", &input);
+    assert!(rows.is_empty());
+    for query in [
+        "| tstats count from datamodel=Web where Web.http_method=POST",
+        "| tstats count from datamodel=Web",
+    ] {
+        assert_eq!(col(&run(query, &input), "count"), [json!(0)], "{query}");
+    }
+    let rows = run(
+        "| tstats count from datamodel=Web where Web.http_method=POST by Web.dest",
+        &input,
+    );
     assert!(rows.is_empty());
     // A child dataset's constraint (`action="failure"`) keeps only its rows.
     let logons = [

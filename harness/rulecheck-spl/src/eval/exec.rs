@@ -297,6 +297,8 @@ fn tstats_batch(
     let models = &ctx.datamodels;
     let table = batch.view_table(models, &d.model, &d.root);
     let mut ids: Vec<usize> = match &plan.prefilter {
+        // No event in the dataset: no row to look for.
+        _ if table.dataset_rows() == 0 => Vec::new(),
         Some(prefilter) => candidates(
             prefilter,
             |field| batch.index(models, &d.model, &d.root, field),

@@ -30,6 +30,8 @@ pub(crate) struct ViewTable<'e> {
     events: &'e [Event],
     /// Per event, where its view comes from.
     kinds: Vec<Kind>,
+    /// How many events are in the dataset.
+    rows: usize,
     /// The positions in [`DataModels`]' maps of the maps into the dataset.
     sources: Vec<usize>,
     /// The columns computed so far, by field name.
@@ -85,9 +87,11 @@ impl<'e> ViewTable<'e> {
                 }
             }
         }
+        let rows = kinds.iter().filter(|&&kind| kind != OUTSIDE).count();
         ViewTable {
             events,
             kinds,
+            rows,
             sources,
             columns: std::cell::RefCell::default(),
             times: std::cell::OnceCell::new(),
@@ -97,6 +101,11 @@ impl<'e> ViewTable<'e> {
     /// The number of rows: one per event of the batch.
     pub(crate) fn len(&self) -> usize {
         self.kinds.len()
+    }
+
+    /// How many events are in the dataset.
+    pub(crate) fn dataset_rows(&self) -> usize {
+        self.rows
     }
 
     /// Whether event `id` is in the dataset.
@@ -130,6 +139,13 @@ impl<'e> ViewTable<'e> {
     }
 
     fn build_column(&self, models: &DataModels, slots: &FieldSlots, field: &str) -> ViewColumn<'e> {
+        if self.rows == 0 {
+            // No row has a value.
+            return ViewColumn {
+                cells: Vec::new(),
+                owned: Vec::new(),
+            };
+        }
         let reads: Vec<FieldRead<'_>> = self
             .sources
             .iter()
