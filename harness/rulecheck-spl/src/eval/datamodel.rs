@@ -536,6 +536,11 @@ mod tests {
                 events.iter().map(|e| fields::get(e, field)).collect();
             assert_eq!(read, expected, "{field}");
         }
+        let dotted: Vec<bool> = events
+            .iter()
+            .map(|e| e.keys().any(|k| k.contains('.')))
+            .collect();
+        assert_eq!(batch.event_slots().dotted(), dotted.as_slice());
     }
 
     #[test]
@@ -556,11 +561,14 @@ mod tests {
                 if i % 7 == 0 {
                     object.insert("extra".to_owned(), serde_json::json!(true));
                 }
+                if i % 9 == 0 {
+                    object.insert("Processes.dest".to_owned(), serde_json::json!("d"));
+                }
                 serde_json::from_value(serde_json::Value::Object(object)).unwrap()
             })
             .collect();
         let mut names: Vec<String> = (0..20).map(|k| format!("k{k}")).collect();
-        names.extend(["a", "extra", "missing"].map(str::to_owned));
+        names.extend(["a", "extra", "missing", "Processes.dest"].map(str::to_owned));
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         assert_batch_reads_as_fields_get(&events, &names);
     }
@@ -751,9 +759,6 @@ pub struct Batch<'e> {
     indexes: std::cell::RefCell<IndexMap>,
     texts: std::cell::RefCell<TextMap>,
     keys: std::cell::RefCell<KeyMap>,
-    /// Whether each event has a dotted field name (and so may be in a
-    /// data model's form), computed on first use.
-    dotted: std::cell::OnceCell<Vec<bool>>,
     /// Where each top-level field is in each event, built on first use.
     slots: std::cell::OnceCell<FieldSlots>,
     /// The raw text of each event, built on first use.
@@ -771,6 +776,8 @@ pub(crate) struct FieldSlots {
     /// Per name, each event's entry position ([`FieldSlots::ABSENT`] when
     /// the event lacks it).
     slots: foldhash::HashMap<String, Vec<u32>>,
+    /// Per event, whether one of its names has a dot.
+    dotted: Vec<bool>,
 }
 
 impl FieldSlots {
@@ -791,13 +798,15 @@ impl FieldSlots {
         let len = rows.len();
         let mut names: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
         let mut columns: Vec<Vec<u32>> = Vec::new();
-        // The lists of names seen last, each with its names' columns: a
-        // row with the same names in the same order (events of one kind
-        // usually have) writes its positions without a lookup by name.
-        let mut shapes: Vec<(Vec<&str>, Vec<usize>)> = Vec::new();
+        // The lists of names seen last, each with its names' columns and
+        // whether a name has a dot: a row with the same names in the same
+        // order (events of one kind usually have) writes its positions
+        // without a lookup by name.
+        let mut shapes: Vec<(Vec<&str>, Vec<usize>, bool)> = Vec::new();
         let mut next_shape = 0;
+        let mut dotted = Vec::with_capacity(len);
         for (id, row) in rows.iter().enumerate() {
-            let known = shapes.iter().position(|(keys, _)| {
+            let known = shapes.iter().position(|(keys, ..)| {
                 keys.len() == row.len() && keys.iter().zip(row.keys()).all(|(a, b)| *a == b)
             });
             let shape = known.unwrap_or_else(|| {
@@ -811,24 +820,31 @@ impl FieldSlots {
                         })
                     })
                     .collect();
+                let has_dot = keys.iter().any(|k| k.contains('.'));
                 if shapes.len() < SHAPES {
-                    shapes.push((keys, at));
+                    shapes.push((keys, at, has_dot));
                     shapes.len() - 1
                 } else {
                     next_shape = (next_shape + 1) % SHAPES;
-                    shapes[next_shape] = (keys, at);
+                    shapes[next_shape] = (keys, at, has_dot);
                     next_shape
                 }
             });
             for (position, &column) in shapes[shape].1.iter().enumerate() {
                 columns[column][id] = u32::try_from(position).unwrap_or(Self::ABSENT);
             }
+            dotted.push(shapes[shape].2);
         }
         let slots = names
             .into_iter()
             .map(|(name, column)| (name.to_owned(), std::mem::take(&mut columns[column])))
             .collect();
-        FieldSlots { slots }
+        FieldSlots { slots, dotted }
+    }
+
+    /// Whether one of the names of row `id` has a dot.
+    pub(crate) fn dotted(&self) -> &[bool] {
+        &self.dotted
     }
 
     /// The value of `field` in each of `rows` (the rows the slots were
@@ -941,7 +957,6 @@ impl<'e> Batch<'e> {
             indexes: std::cell::RefCell::default(),
             texts: std::cell::RefCell::default(),
             keys: std::cell::RefCell::default(),
-            dotted: std::cell::OnceCell::new(),
             slots: std::cell::OnceCell::new(),
             raws: events.iter().map(|_| std::cell::OnceCell::new()).collect(),
         }
@@ -965,19 +980,14 @@ impl<'e> Batch<'e> {
         if let Some(table) = self.views.borrow().get(&key) {
             return table.clone();
         }
-        let dotted = self.dotted.get_or_init(|| {
-            self.events
-                .iter()
-                .map(|e| e.keys().any(|k| k.contains('.')))
-                .collect()
-        });
+        let slots = self.event_slots();
         let table = std::rc::Rc::new(ViewTable::new(
             models,
             model,
             root,
             self.events,
-            dotted,
-            self.event_slots(),
+            slots.dotted(),
+            slots,
             |prefilter| {
                 super::prefilter::candidates(
                     prefilter,
