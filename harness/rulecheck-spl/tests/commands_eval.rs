@@ -999,3 +999,25 @@ fn from_datamodel_reads_normalized_and_data_model_form_events() {
     );
     assert_eq!(col(&rows, "Authentication.user"), [json!("a"), json!("c")]);
 }
+
+#[test]
+fn key_filter_decisions_carry_over_batches_at_the_same_now() {
+    // A hunting search whose key filter reads `now()`: a decision made on
+    // one batch is reused on the next only at the same pinned time.
+    let query = "| tstats count from datamodel=Endpoint.Processes by Processes.dest \
+                 | rename Processes.* as * | eval t=now() | where t > 1000 AND dest=\"h1\"";
+    let search = compile_str(query, &Macros::new(), &Context::new(NOW)).unwrap();
+    let input = events(&[
+        json!({"_time": 100, "Processes.process_name": "a.exe", "Processes.dest": "h1"}),
+        json!({"_time": 200, "Processes.process_name": "b.exe", "Processes.dest": "h2"}),
+    ]);
+    let (early, late) = (Context::new(500), Context::new(2000));
+    for ctx in [&early, &late, &early, &late] {
+        for _ in 0..2 {
+            let got = search.run_batch(&Batch::new(&input), ctx).unwrap();
+            let want = search.clone().unoptimized().run(&input, ctx).unwrap();
+            assert_eq!(got, want, "now {}", ctx.now);
+            assert_eq!(got.len(), usize::from(ctx.now == 2000), "now {}", ctx.now);
+        }
+    }
+}

@@ -620,10 +620,23 @@ fn group_key_row<'k>(
     if let Some(key_filter) = key_filter {
         let reads = key_filter.reads.as_deref();
         let survived = decisions.decide(reads, &plan.by, key, numeric, || {
+            // Decided on an earlier batch?
+            let earlier = reads.map(|reads| {
+                super::pushdown::KeyFilter::decision_key(
+                    ctx.now,
+                    reads
+                        .iter()
+                        .map(|&i| (key[i].as_ref(), numeric(&plan.by[i]))),
+                )
+            });
+            if let Some(known) = earlier.as_deref().and_then(|k| key_filter.decided(k)) {
+                return known;
+            }
             let key_row = stats::decision_row(&plan.by, key, numeric, reads);
             let survived = survives(&key_filter.stages, &key_row, batch.events, ctx, Some(batch));
-            if reads.is_none() {
-                row = Some(key_row);
+            match earlier {
+                Some(earlier) => key_filter.remember(earlier, survived),
+                None => row = Some(key_row),
             }
             survived
         });

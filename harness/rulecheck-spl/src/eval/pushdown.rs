@@ -146,6 +146,48 @@ pub(crate) struct KeyFilter {
     /// fields (and their types) survive alike, so the stages run once per
     /// distinct combination.
     pub(crate) reads: Option<Vec<usize>>,
+    /// The decisions made so far, by the texts of the fields at `reads`
+    /// ([`KeyFilter::decision_key`]), shared by every batch the search
+    /// runs on (and by its copies): the stages are row-local, so a key row
+    /// survives them alike in any batch.
+    pub(crate) decided: std::sync::Arc<std::sync::Mutex<foldhash::HashMap<String, bool>>>,
+}
+
+impl KeyFilter {
+    /// How many decisions are kept at most; past that they are forgotten.
+    const DECISIONS: usize = 1 << 16;
+
+    /// The key of a decision at the pinned time `now` (which a stage may
+    /// read): each field's text at `reads`, with whether it is a number,
+    /// NUL-separated.
+    pub(crate) fn decision_key<'k>(
+        now: i64,
+        fields: impl Iterator<Item = (&'k str, bool)>,
+    ) -> String {
+        let mut key = now.to_string();
+        key.push('\0');
+        for (text, numeric) in fields {
+            key.push(if numeric { '#' } else { '"' });
+            key.push_str(text);
+            key.push('\0');
+        }
+        key
+    }
+
+    /// The decision on `key` made earlier, on any batch.
+    pub(crate) fn decided(&self, key: &str) -> Option<bool> {
+        self.decided.lock().ok()?.get(key).copied()
+    }
+
+    /// Remember the decision on `key`.
+    pub(crate) fn remember(&self, key: String, survives: bool) {
+        if let Ok(mut decided) = self.decided.lock() {
+            if decided.len() >= Self::DECISIONS {
+                decided.clear();
+            }
+            decided.insert(key, survives);
+        }
+    }
 }
 
 /// The key filter of an aggregation with `by` fields and `aggs`, from the
@@ -188,7 +230,11 @@ pub(crate) fn key_filter(
     let end = last_filter? + 1;
     let stages: Vec<Stage> = following[..end].iter().map(|p| p.stage.clone()).collect();
     let reads = survival_reads(by, &stages);
-    Some(KeyFilter { stages, reads })
+    Some(KeyFilter {
+        stages,
+        reads,
+        decided: std::sync::Arc::default(),
+    })
 }
 
 /// The positions in `by` of the fields whether a key row survives
