@@ -175,16 +175,13 @@ fn from_datamodel_batch(plan: &DatasetPlan, batch: &Batch<'_>, ctx: &Context) ->
     let by_columns = !plan.constraints.iter().any(Pred::reads_raw);
     if by_columns {
         let mut column = |field: &str| batch.view_column(models, &plan.model, &plan.root, field);
-        let bound: Vec<_> = plan
-            .constraints
-            .iter()
-            .map(|p| p.bind_columns(&mut column))
-            .collect();
-        ids.retain(|&id| {
-            bound
-                .iter()
-                .all(|b| b.eval(&batch.events[id], id, &mut None))
-        });
+        for part in plan.constraints.iter().flat_map(Pred::conjuncts) {
+            if ids.is_empty() {
+                break;
+            }
+            let bound = part.bind_columns(&mut column);
+            ids.retain(|&id| bound.eval(&batch.events[id], id, &mut None));
+        }
     }
     ids.into_iter()
         .filter_map(|id| table.row(models, id))
@@ -331,14 +328,17 @@ fn tstats_batch(
             });
         } else {
             let mut column = |field: &str| batch.view_column(models, &d.model, &d.root, field);
-            let bound: Vec<_> = preds.iter().map(|p| p.bind_columns(&mut column)).collect();
             // Fields are read from the view's columns; a time bound reads
-            // the event, whose time is its view row's.
-            ids.retain(|&id| {
-                bound
-                    .iter()
-                    .all(|b| b.eval(&batch.events[id], id, &mut None))
-            });
+            // the event, whose time is its view row's. Each part of an
+            // `AND` filters the rows the earlier parts left, and a part
+            // reached by no row builds no column.
+            for part in preds.iter().flat_map(|p| p.conjuncts()) {
+                if ids.is_empty() {
+                    break;
+                }
+                let bound = part.bind_columns(&mut column);
+                ids.retain(|&id| bound.eval(&batch.events[id], id, &mut None));
+            }
         }
     }
     let copies = ViewCopies::new(plan, &table, batch, ctx);

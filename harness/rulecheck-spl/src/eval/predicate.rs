@@ -302,6 +302,15 @@ impl Pred {
         }
     }
 
+    /// The parts an event must meet all of: the parts of a top-level
+    /// `AND` (nested ones flattened), or the expression itself.
+    pub(crate) fn conjuncts(&self) -> Vec<&Pred> {
+        match self {
+            Pred::And(parts) => parts.iter().flat_map(Pred::conjuncts).collect(),
+            other => vec![other],
+        }
+    }
+
     /// Whether the expression has a term over the raw text.
     pub(crate) fn reads_raw(&self) -> bool {
         match self {
