@@ -2,8 +2,8 @@
 # Benchmark the SPL engine against the serde_json parse floor: generate
 # Splunk-style Sysmon/Security events (JSON lines), then run every
 # compilable security_content detection over them in batches, and parse the
-# same events with serde_json alone, in the same run. Prints events/s for
-# both and their ratio.
+# same events with serde_json alone, in the same run (each the fastest of
+# three runs). Prints events/s for both and their ratio.
 #
 #   bench/spl/run.sh [EVENTS] [BATCH] [THREADS]
 #
