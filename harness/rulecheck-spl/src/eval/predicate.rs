@@ -543,17 +543,23 @@ pub(crate) mod tests {
             "other AND a=*",
             "(a=x1 OR a=x3) NOT b.c=5",
         ] {
-            let pred = compiled(text);
-            let bound = pred.bind(batch.event_slots());
-            for (id, event) in events.iter().enumerate() {
-                assert_eq!(
-                    bound.eval(event, id, &mut None),
-                    pred.eval(event, &mut None),
-                    "{text} on event {id}"
-                );
-            }
+            assert_bound_reads_as_eval(&compiled(text), &events, &batch, text);
         }
     }
+
+    /// `pred` bound to the slots of `batch` (over `events`) decides each
+    /// event as [`Pred::eval`] does.
+    fn assert_bound_reads_as_eval(pred: &Pred, events: &[Event], batch: &Batch<'_>, text: &str) {
+        let bound = pred.bind(batch.event_slots());
+        for (id, event) in events.iter().enumerate() {
+            assert_eq!(
+                bound.eval(event, id, &mut None),
+                pred.eval(event, &mut None),
+                "{text} on event {id}"
+            );
+        }
+    }
+
     #[test]
     fn costly_comparisons_remember_repeated_values() {
         // Repeated values, values in other case, a multivalue, a number,
@@ -587,14 +593,7 @@ pub(crate) mod tests {
                 other => other.is_costly(),
             };
             assert!(costly, "{text}");
-            let bound = pred.bind(batch.event_slots());
-            for (id, event) in events.iter().enumerate() {
-                assert_eq!(
-                    bound.eval(event, id, &mut None),
-                    pred.eval(event, &mut None),
-                    "{text} on event {id}"
-                );
-            }
+            assert_bound_reads_as_eval(&pred, &events, &batch, text);
         }
     }
 }
