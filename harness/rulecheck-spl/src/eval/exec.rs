@@ -8,8 +8,7 @@ use serde_json::Value as Json;
 
 use super::Context;
 
-use super::datamodel::DatasetPlan;
-use super::datamodel::{Batch, FieldSlots};
+use super::datamodel::{Batch, DatasetPlan, FieldSlots};
 use super::expr::ExprEnv;
 use super::fields::{self, fill_wildcards, name_matches, wildcard_captures};
 use super::key_column::{IRREGULAR, KeyColumn, MISSING};
