@@ -842,7 +842,7 @@ impl FieldSlots {
         FieldSlots { slots, dotted }
     }
 
-    /// Whether one of the names of row `id` has a dot.
+    /// Per row, whether one of its names has a dot.
     pub(crate) fn dotted(&self) -> &[bool] {
         &self.dotted
     }
@@ -1153,9 +1153,7 @@ fn index_shared_values<'r>(
     // The text of each string seen, by the string as the row has it: a
     // string seen before is neither copied nor lowercased again.
     let mut strings: foldhash::HashMap<&'r str, usize> = foldhash::HashMap::default();
-    // Strings that seldom repeat stop being remembered (as in
-    // `TextColumn::of_shared_values`).
-    let (mut repeats, mut remember) = (0, true);
+    let mut trial = super::prefilter::RepeatTrial::new(super::prefilter::DICTIONARY_TRIAL);
     for (id, (json, share)) in values.enumerate() {
         let Some(json) = json else {
             out.missing.push(id);
@@ -1166,10 +1164,10 @@ fn index_shared_values<'r>(
             continue;
         }
         if let Json::String(text) = json
-            && remember
+            && trial.on()
             && let Some(&at) = strings.get(text.as_str())
         {
-            repeats += 1;
+            trial.repeat();
             out.add(at, id);
             continue;
         }
@@ -1195,11 +1193,9 @@ fn index_shared_values<'r>(
             false
         });
         if let (Json::String(text), Some(at)) = (json, last) {
-            if remember {
+            if trial.on() {
                 strings.insert(text, at);
-                if strings.len() == 512 && repeats < 512 {
-                    remember = false;
-                }
+                trial.remembered(strings.len());
             }
             if let Some(slot) = share.and_then(|s| known.get_mut(s)) {
                 *slot = Some(at);

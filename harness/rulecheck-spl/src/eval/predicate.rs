@@ -7,6 +7,7 @@ use super::datamodel::{FieldSlots, SlotColumn};
 use super::diag::unsupported;
 use super::fields::{self, any_text};
 use super::pattern::{Glob, TermMatcher};
+use super::prefilter::RepeatTrial;
 use super::time::relative_time;
 use super::value::{Event, parse_number};
 use super::views::ViewColumn;
@@ -402,39 +403,54 @@ pub(crate) enum Bound<'p> {
     Other(&'p Pred),
 }
 
-/// A comparison's results by the string value each was tested on.
-#[derive(Debug, Default)]
+/// A comparison's results by the string value each was tested on. When
+/// values seldom repeat ([`RepeatTrial`] over 256 values) or more than
+/// 1,024 are distinct, it forgets them and the comparison is made on every
+/// row.
+#[derive(Debug)]
 pub(crate) struct Memo {
     known: foldhash::HashMap<Box<str>, bool>,
-    /// How many tests were answered from the memo.
-    hits: usize,
-    /// Set when values seldom repeat: remembering them costs more than
-    /// it saves, and the comparison is made on every row.
-    off: bool,
+    trial: RepeatTrial,
+}
+
+impl Default for Memo {
+    fn default() -> Memo {
+        Memo {
+            known: foldhash::HashMap::default(),
+            trial: RepeatTrial::new(256),
+        }
+    }
 }
 
 impl Memo {
     /// How many distinct values are remembered at most.
     const CAPACITY: usize = 1024;
 
-    /// After this many distinct values, a memo whose values repeated
-    /// less often than they were new turns itself off.
-    const TRIAL: usize = 256;
+    /// Whether values are remembered.
+    fn on(&self) -> bool {
+        self.trial.on()
+    }
 
-    /// Note a value found in the memo.
-    fn hit(&mut self) {
-        self.hits += 1;
+    /// The result remembered for `text`.
+    fn recall(&mut self, text: &str) -> Option<bool> {
+        let known = self.known.get(text).copied();
+        if known.is_some() {
+            self.trial.repeat();
+        }
+        known
     }
 
     /// Remember the result on `text`.
     fn learn(&mut self, text: &str, holds: bool) {
-        let len = self.known.len();
-        if len >= Self::CAPACITY || (len >= Self::TRIAL && self.hits < len) {
-            self.off = true;
+        if self.known.len() >= Self::CAPACITY {
+            self.trial.stop();
+        }
+        if !self.trial.on() {
             self.known = foldhash::HashMap::default();
             return;
         }
         self.known.insert(text.into(), holds);
+        self.trial.remembered(self.known.len());
     }
 }
 
@@ -475,10 +491,8 @@ impl Bound<'_> {
             Bound::Field { pred, column, memo } => {
                 let value = column.get(row, id);
                 match (memo, value) {
-                    (Some(memo), Some(Json::String(text))) if !memo.borrow().off => {
-                        let known = memo.borrow().known.get(text.as_str()).copied();
-                        if let Some(known) = known {
-                            memo.borrow_mut().hit();
+                    (Some(memo), Some(Json::String(text))) if memo.borrow().on() => {
+                        if let Some(known) = memo.borrow_mut().recall(text) {
                             return known;
                         }
                         let holds = pred.holds_for(value);
@@ -565,7 +579,7 @@ pub(crate) mod tests {
         // Repeated values, values in other case, a multivalue, a number,
         // and more distinct values than the memo keeps.
         let mut values: Vec<serde_json::Value> = Vec::new();
-        for i in 0..3000 {
+        for i in 0..4000 {
             values.push(match i % 7 {
                 0 => serde_json::json!("C:\\Users\\a\\x.exe"),
                 1 => serde_json::json!("c:\\users\\A\\X.EXE"),

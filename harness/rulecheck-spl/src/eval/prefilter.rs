@@ -171,6 +171,54 @@ fn merge(out: &mut Condition, field: String, need: Need) {
     out.push((field, need));
 }
 
+/// Whether remembering a batch's values by their text still pays: after
+/// `trial` distinct values, values that repeated fewer times than that stop
+/// being remembered (hashing them costs more than it saves). Used by text
+/// columns, value indexes and remembered comparisons.
+#[derive(Debug)]
+pub(crate) struct RepeatTrial {
+    trial: usize,
+    repeats: usize,
+    on: bool,
+}
+
+impl RepeatTrial {
+    /// A trial over the first `trial` distinct values.
+    pub(crate) fn new(trial: usize) -> RepeatTrial {
+        RepeatTrial {
+            trial,
+            repeats: 0,
+            on: true,
+        }
+    }
+
+    /// Whether values are still remembered.
+    pub(crate) fn on(&self) -> bool {
+        self.on
+    }
+
+    /// Note a value found among those remembered.
+    pub(crate) fn repeat(&mut self) {
+        self.repeats += 1;
+    }
+
+    /// Stop remembering values.
+    pub(crate) fn stop(&mut self) {
+        self.on = false;
+    }
+
+    /// Note that `distinct` values are remembered now; the trial ends at
+    /// `trial` of them.
+    pub(crate) fn remembered(&mut self, distinct: usize) {
+        if distinct == self.trial && self.repeats < self.trial {
+            self.on = false;
+        }
+    }
+}
+
+/// The trial of the dictionaries of text columns and value indexes.
+pub(crate) const DICTIONARY_TRIAL: usize = 512;
+
 /// The text of one field over the rows of a batch, for finding the rows
 /// whose value contains a literal, dictionary-encoded: each distinct
 /// value text once, ASCII-lowercased and separated by NUL, and per row
@@ -205,26 +253,21 @@ impl TextColumn {
         values: impl Iterator<Item = (Option<&'r Json>, Option<usize>)>,
         shares: usize,
     ) -> Self {
-        /// After this many distinct texts, texts that seldom repeat stop
-        /// being looked up: hashing them costs more than keeping each.
-        const TRIAL: usize = 512;
         let mut column = TextColumn::default();
         // The entry of each string seen, by its text as the event has it
         // (texts differing in case get separate entries).
         let mut known: foldhash::HashMap<&'r str, u32> = foldhash::HashMap::default();
-        let (mut repeats, mut dedupe) = (0, true);
+        let mut trial = RepeatTrial::new(DICTIONARY_TRIAL);
         let mut add = |column: &mut TextColumn, id: usize, json: &'r Json| match json {
-            Json::String(text) if dedupe => match known.get(text.as_str()) {
+            Json::String(text) if trial.on() => match known.get(text.as_str()) {
                 Some(&entry) => {
-                    repeats += 1;
+                    trial.repeat();
                     column.add_pair(id, entry);
                 }
                 None => {
                     if let Some(entry) = column.push(id, text) {
                         known.insert(text, entry);
-                        if known.len() == TRIAL && repeats < TRIAL {
-                            dedupe = false;
-                        }
+                        trial.remembered(known.len());
                     }
                 }
             },
@@ -592,6 +635,25 @@ mod tests {
             "{matching:?} not all in {found:?}"
         );
         assert_eq!(matching, [0, 2]);
+    }
+
+    #[test]
+    fn a_repeat_trial_stops_when_values_seldom_repeat() {
+        let mut seldom = RepeatTrial::new(4);
+        seldom.repeat();
+        for distinct in 1..=4 {
+            assert!(seldom.on());
+            seldom.remembered(distinct);
+        }
+        assert!(!seldom.on(), "1 repeat in 4 distinct values");
+        let mut often = RepeatTrial::new(4);
+        for distinct in 1..=8 {
+            often.repeat();
+            often.remembered(distinct);
+        }
+        assert!(often.on(), "as many repeats as distinct values");
+        often.stop();
+        assert!(!often.on());
     }
 
     #[test]
